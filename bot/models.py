@@ -1,0 +1,78 @@
+"""Plain data passed between the library and the front ends."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+
+@dataclass(frozen=True)
+class DocumentMeta:
+    """Citation metadata of one document; empty strings where unknown (never invented)."""
+
+    title: str = ""
+    publisher: str = ""
+    author: str = ""
+    date: str = ""
+    url: str = ""
+
+
+@dataclass
+class RawDocument:
+    """What a loader extracted from a source, before cleaning.
+
+    `pages` holds one string per page for paginated formats (PDF), else a single string.
+    Paragraphs inside a page are separated by blank lines or single newlines.
+    """
+
+    source: str
+    format: str
+    pages: list[str]
+    content_hash: str
+    title: str = ""
+    meta: DocumentMeta = field(default_factory=DocumentMeta)
+
+
+@dataclass
+class Passage:
+    """One verbatim quote: `quote == document.text[start:end]` always holds."""
+
+    quote: str
+    highlight: str
+    highlight_start: int  # offset of `highlight` inside `quote`
+    doc_id: str
+    title: str
+    publisher: str
+    author: str
+    date: str
+    url: str
+    location: str  # "paragraph 4" or "page 2"
+    start: int
+    end: int
+    score: float
+    chunk_id: int
+    paragraph: int | None = None
+    page: int | None = None
+    figures: list[dict[str, Any]] = field(default_factory=list)  # figures in `highlight`
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Answer:
+    """The result of `answer(question)`: passages, or a plain `not_found`."""
+
+    question: str
+    status: Literal["found", "not_found"]
+    passages: list[Passage]
+    suggestions: list[str] = field(default_factory=list)  # closest topics when not_found
+    offset: int = 0  # index of the first passage in the full ranking ("More" pages)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "status": self.status,
+            "passages": [p.to_dict() for p in self.passages],
+            "suggestions": self.suggestions,
+        }
