@@ -28,9 +28,9 @@ class RawDocument:
     source: str
     format: str
     pages: list[str]
-    content_hash: str
-    title: str = ""
-    meta: DocumentMeta = field(default_factory=DocumentMeta)
+    content_hash: str  # sha256 of the source bytes
+    doc_id: str = ""  # empty: derived from the source name at ingest
+    meta: DocumentMeta = field(default_factory=DocumentMeta)  # title etc.; sidecar or extracted
 
 
 @dataclass
