@@ -1,0 +1,303 @@
+"""Answering: hybrid retrieval over an opened index, then verbatim passages with a highlight.
+
+    answer(index, question) -> Answer
+
+Dense (FAISS, cosine) and lexical (SQLite FTS5, BM25 with Porter stemming and accent folding)
+candidates are fused by weighted reciprocal rank fusion, so exact names, numbers and rare words
+win even when the embedding misses them. Whether the reports answer at all is decided from two
+signals of the best candidates: cosine similarity, and how much of the question's rare
+vocabulary (IDF-weighted) the passage contains. The thresholds are calibrated on the questions
+in tests/questions.py (see README, "Abstention").
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import re
+import sqlite3
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Literal
+
+import numpy as np
+
+from bot import vectors
+from bot.errors import InvalidQuestion
+from bot.index import ReportIndex
+from bot.models import Answer, Passage
+from bot.store import FTS_TOKENIZE
+from bot.text import STOPWORDS, fold, sentence_spans, strip_control
+
+Mode = Literal["hybrid", "dense", "lexical"]
+
+# Fusion (tuned on SciFact train; see docs/benchmarks.md).
+RRF_K = 60
+DENSE_WEIGHT = 1.0
+LEXICAL_WEIGHT = 1.0
+CANDIDATES = 50
+
+# Abstention (calibrated on tests/questions.py).
+MIN_DENSE = 0.50  # this similar on its own answers the question
+MIN_COVERAGE = 0.45  # or: this share of the question's rare words...
+MIN_DENSE_WITH_TERMS = 0.20  # ...with at least this similarity
+DUPLICATE_JACCARD = 0.8
+HIGHLIGHT_LEXICAL_WEIGHT = 0.3
+MAX_QUESTION_CHARS = 1000
+
+
+@dataclass
+class Hit:
+    chunk_id: int
+    score: float
+    dense: float | None = None  # cosine similarity, when the dense side found it
+    lexical: float | None = None  # BM25 (higher is better), when the lexical side found it
+    doc_id: str = ""
+
+
+def prepare_question(question: str, max_chars: int = MAX_QUESTION_CHARS) -> str:
+    """Normalise a question, refusing empty and over-long ones with a one-line reason."""
+    text = " ".join(strip_control(question or "").split())
+    if not re.search(r"\w", text):
+        raise InvalidQuestion(
+            "Please send a question in words, e.g. “How many GPUs does the lab have?”"
+        )
+    if len(text) > max_chars:
+        raise InvalidQuestion(
+            f"That question is {len(text):,} characters long; please keep it under {max_chars:,}."
+        )
+    return text
+
+
+def search(
+    index: ReportIndex,
+    query: str,
+    *,
+    limit: int = CANDIDATES,
+    mode: Mode = "hybrid",
+    query_vector: np.ndarray | None = None,
+) -> list[Hit]:
+    """Fused ranking of chunks for a query, best first (doc ids filled in)."""
+    hits: dict[int, Hit] = {}
+    if mode in ("hybrid", "dense"):
+        qvec = query_vector if query_vector is not None else embed_query(index, query)
+        scores, ids = vectors.search(index.vectors, qvec, limit)
+        for rank, (cid, score) in enumerate(zip(ids.tolist(), scores.tolist(), strict=True)):
+            if cid < 0:
+                continue
+            hit = hits.setdefault(cid, Hit(cid, 0.0))
+            hit.dense = float(score)
+            hit.score += DENSE_WEIGHT / (RRF_K + rank + 1)
+    if mode in ("hybrid", "lexical"):
+        for rank, (cid, bm25) in enumerate(_lexical(index, query, limit)):
+            hit = hits.setdefault(cid, Hit(cid, 0.0))
+            hit.lexical = bm25
+            hit.score += LEXICAL_WEIGHT / (RRF_K + rank + 1)
+    ranked = sorted(hits.values(), key=lambda h: -h.score)[:limit]
+    if ranked:
+        marks = ",".join("?" * len(ranked))
+        owners = dict(
+            index.db.execute(
+                f"SELECT id, doc_id FROM chunks WHERE id IN ({marks})", [h.chunk_id for h in ranked]
+            ).fetchall()
+        )
+        for h in ranked:
+            h.doc_id = owners.get(h.chunk_id, "")
+    return ranked
+
+
+def answer(
+    index: ReportIndex,
+    question: str,
+    *,
+    k: int = 3,
+    offset: int = 0,
+    max_chars: int = MAX_QUESTION_CHARS,
+) -> Answer:
+    """The best `k` passages (from `offset` in the ranking) that answer a question, or not_found."""
+    q = prepare_question(question, max_chars)
+    qvec = embed_query(index, q)
+    hits = search(index, q, limit=CANDIDATES, query_vector=qvec)
+    terms = _weighted_terms(index, q)
+    rows = {r["id"]: r for r in index.chunks([h.chunk_id for h in hits])}
+
+    relevant: list[tuple[Hit, dict, float]] = []
+    kept_stems: list[set[str]] = []
+    for hit in hits:
+        row = rows.get(hit.chunk_id)
+        if row is None:
+            continue
+        stems = set(_stems(row["text"]))
+        cos = hit.dense if hit.dense is not None else _cosine(index, qvec, hit.chunk_id)
+        cover = _coverage(terms, stems)
+        if not _answers(cos, cover):
+            continue
+        if any(_jaccard(stems, other) >= DUPLICATE_JACCARD for other in kept_stems):
+            continue
+        kept_stems.append(stems)
+        relevant.append((hit, row, cos))
+        if len(relevant) >= offset + k:
+            break
+
+    if not relevant:
+        return Answer(q, "not_found", [], suggestions=_suggestions(index, hits))
+    chosen = relevant[offset : offset + k]
+    passages = _passages(index, qvec, terms, chosen)
+    return Answer(q, "found", passages, offset=offset)
+
+
+def _answers(cos: float, coverage: float) -> bool:
+    return cos >= MIN_DENSE or (coverage >= MIN_COVERAGE and cos >= MIN_DENSE_WITH_TERMS)
+
+
+def _passages(index, qvec, terms, chosen) -> list[Passage]:
+    sentence_sets = [sentence_spans(row["text"]) or [(0, len(row["text"]))] for _, row, _ in chosen]
+    flat = [
+        row["text"][s:e]
+        for (_, row, _), spans in zip(chosen, sentence_sets, strict=True)
+        for s, e in spans
+    ]
+    sims = index.embedder.encode(flat) @ qvec.reshape(-1) if flat else np.zeros(0)
+    out: list[Passage] = []
+    pos = 0
+    for (hit, row, _cos), spans in zip(chosen, sentence_sets, strict=True):
+        best, best_score = spans[0], -math.inf
+        for s, e in spans:
+            score = float(sims[pos]) + HIGHLIGHT_LEXICAL_WEIGHT * _coverage(
+                terms, set(_stems(row["text"][s:e]))
+            )
+            pos += 1
+            if score > best_score:
+                best, best_score = (s, e), score
+        doc = index.document_cached(row["doc_id"])
+        abs_start = row["start"] + best[0]
+        page = _position(doc["page_starts"], abs_start)
+        paragraph = _position(doc["paragraph_starts"], abs_start)
+        highlight = row["text"][best[0] : best[1]]
+        out.append(
+            Passage(
+                quote=row["text"],
+                highlight=highlight,
+                highlight_start=best[0],
+                doc_id=row["doc_id"],
+                title=doc["title"],
+                publisher=doc["publisher"] or "",
+                author=doc["author"] or "",
+                date=doc["date"] or "",
+                url=doc["url"] or "",
+                location=f"page {page}" if page else f"paragraph {paragraph}",
+                start=row["start"],
+                end=row["end"],
+                score=round(hit.score, 6),
+                chunk_id=row["id"],
+                paragraph=paragraph,
+                page=page,
+                figures=_figures(highlight),
+            )
+        )
+    return out
+
+
+def _figures(sentence: str) -> list[dict]:
+    try:
+        from bot.figures import parse_figures
+    except ImportError:  # the figures module ships with the fact-checking feature
+        return []
+    return [
+        f.to_dict() for f in parse_figures(sentence) if f.kind not in ("year", "quarter", "period")
+    ]
+
+
+def _position(starts: list[int], offset: int) -> int | None:
+    return bisect.bisect_right(starts, offset) if starts else None
+
+
+def _suggestions(index: ReportIndex, hits: list[Hit]) -> list[str]:
+    titles: list[str] = []
+    for hit in hits:
+        title = index.document_cached(hit.doc_id)["title"] if hit.doc_id else ""
+        if title and title not in titles:
+            titles.append(title)
+        if len(titles) == 3:
+            break
+    return titles
+
+
+def embed_query(index: ReportIndex, text: str) -> np.ndarray:
+    return _embed_cached(index.embedder, text)
+
+
+@lru_cache(maxsize=2048)
+def _embed_cached(embedder, text: str) -> np.ndarray:
+    return embedder.encode([text])[0]
+
+
+def _cosine(index: ReportIndex, qvec: np.ndarray, chunk_id: int) -> float:
+    return float(index.vectors.reconstruct(int(chunk_id)) @ qvec)
+
+
+# --- lexical side -------------------------------------------------------------------------
+
+
+def _lexical(index: ReportIndex, query: str, limit: int) -> list[tuple[int, float]]:
+    expression = match_expression(query)
+    if not expression:
+        return []
+    rows = index.db.execute(
+        "SELECT rowid, -bm25(chunks_fts) FROM chunks_fts WHERE chunks_fts MATCH ? "
+        "ORDER BY bm25(chunks_fts) LIMIT ?",
+        [expression, limit],
+    ).fetchall()
+    return [(int(r[0]), float(r[1])) for r in rows]
+
+
+def match_expression(query: str) -> str:
+    """An FTS5 query OR-ing the question's content words, each quoted (no query syntax leaks)."""
+    seen: list[str] = []
+    for word in re.findall(r"\w+", fold(query)):
+        if word not in STOPWORDS and word not in seen and not word.startswith("_"):
+            seen.append(word)
+    return " OR ".join(f'"{w}"' for w in seen[:64])
+
+
+def _weighted_terms(index: ReportIndex, query: str) -> dict[str, float]:
+    """The question's content stems with their IDF over the index (unseen words: maximal)."""
+    stems = []
+    for word in set(re.findall(r"\w+", fold(query))) - STOPWORDS:
+        stems.extend(_stems(word))
+    stems = sorted(set(stems))
+    if not stems:
+        return {}
+    total = index.vectors.ntotal or 1
+    marks = ",".join("?" * len(stems))
+    df = dict(
+        index.db.execute(
+            f"SELECT term, doc FROM chunks_fts_vocab WHERE term IN ({marks})", stems
+        ).fetchall()
+    )
+    return {s: math.log(1 + (total - df.get(s, 0) + 0.5) / (df.get(s, 0) + 0.5)) for s in stems}
+
+
+def _coverage(terms: dict[str, float], stems: set[str]) -> float:
+    total = sum(terms.values())
+    return sum(w for t, w in terms.items() if t in stems) / total if total else 0.0
+
+
+def _jaccard(a: set[str], b: set[str]) -> float:
+    return len(a & b) / len(a | b) if a and b else 0.0
+
+
+_stemmer = threading.local()
+
+
+def _stems(text: str) -> list[str]:
+    """Tokens exactly as the FTS index sees them (same tokenizer, via an in-memory FTS5 table)."""
+    conn = getattr(_stemmer, "conn", None)
+    if conn is None:
+        conn = _stemmer.conn = sqlite3.connect(":memory:")
+        conn.execute(f"CREATE VIRTUAL TABLE t USING fts5(x, tokenize='{FTS_TOKENIZE}')")
+        conn.execute("CREATE VIRTUAL TABLE v USING fts5vocab(t, 'instance')")
+    conn.execute("DELETE FROM t")
+    conn.execute("INSERT INTO t(x) VALUES (?)", [text])
+    return [r[0] for r in conn.execute("SELECT term FROM v ORDER BY offset")]

@@ -1,0 +1,291 @@
+"""An index directory and the read handle the front ends query.
+
+Layout of an index directory:
+
+    index/
+      CURRENT         name of the live generation; replaced atomically to publish a new one
+      gen-<ns>/       one generation: reportbot.db (SQLite), vectors.faiss, meta.json
+      ingest.lock     held by the one ingest allowed at a time
+      bot.db          the Telegram bot's own state (questions, feedback): not versioned
+
+An ingest builds a whole new generation beside the live one and publishes it by replacing
+CURRENT, so a crash at any point leaves the previous generation live and intact.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import sqlite3
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import faiss
+import sqlite_utils
+
+from bot import store, vectors
+from bot.embedding import Embedder
+from bot.errors import DocumentNotFound, IndexCorrupt, IndexMismatch, IndexMissing
+
+log = logging.getLogger(__name__)
+
+FORMAT_VERSION = 1
+CURRENT = "CURRENT"
+DB_NAME = "reportbot.db"
+VECTORS_NAME = "vectors.faiss"
+META_NAME = "meta.json"
+KEEP_PREVIOUS = 2  # older generations kept so in-flight readers can finish
+REBUILD_HINT = "run `reportbot ingest --rebuild` to rebuild it"
+
+
+def current_generation(index_dir: Path) -> str | None:
+    """The live generation's name, or None when nothing has been published. Cheap to poll."""
+    try:
+        name = (Path(index_dir) / CURRENT).read_text().strip()
+    except FileNotFoundError:
+        return None
+    return name or None
+
+
+def generation_dir(index_dir: Path) -> Path:
+    name = current_generation(index_dir)
+    if name is None:
+        raise IndexMissing(
+            f"No index in {index_dir}/ yet; run `reportbot ingest corpus/` to build one."
+        )
+    path = Path(index_dir) / name
+    if not path.is_dir():
+        raise IndexCorrupt(f"The index names generation {name}, which is missing; {REBUILD_HINT}.")
+    return path
+
+
+def read_meta(gen_dir: Path) -> dict[str, Any]:
+    try:
+        return json.loads((gen_dir / META_NAME).read_text())
+    except FileNotFoundError as exc:
+        raise IndexCorrupt(f"The index metadata file is missing; {REBUILD_HINT}.") from exc
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise IndexCorrupt(f"The index metadata file is damaged; {REBUILD_HINT}.") from exc
+
+
+def check_compatible(meta: dict[str, Any], embedder: Embedder) -> None:
+    """Refuse an index built differently from what this process would query it with."""
+    if meta.get("format_version") != FORMAT_VERSION:
+        raise IndexMismatch(
+            f"The index was built by another version of reportbot "
+            f"(format {meta.get('format_version')}, this is {FORMAT_VERSION}); {REBUILD_HINT}."
+        )
+    if meta.get("model") != embedder.name:
+        raise IndexMismatch(
+            f"The index was built with the model {meta.get('model')!r} but reportbot is "
+            f"configured for {embedder.name!r}; {REBUILD_HINT} (or set REPORTBOT_MODEL)."
+        )
+
+
+def publish(index_dir: Path, staged: Path) -> str:
+    """Make a fully written generation live: rename it into place, then swap CURRENT."""
+    index_dir = Path(index_dir)
+    name = f"gen-{time.time_ns()}"
+    final = index_dir / name
+    os.replace(staged, final)
+    tmp = index_dir / f"{CURRENT}.tmp"
+    with open(tmp, "w") as fh:
+        fh.write(name + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, index_dir / CURRENT)
+    _fsync_dir(index_dir)
+    prune(index_dir)
+    return name
+
+
+def prune(index_dir: Path) -> None:
+    """Remove staging leftovers of killed ingests and generations older than KEEP_PREVIOUS."""
+    live = current_generation(index_dir)
+    gens = sorted(p for p in Path(index_dir).glob("gen-*") if p.is_dir() and p.name != live)
+    for old in gens[:-KEEP_PREVIOUS] if KEEP_PREVIOUS else gens:
+        shutil.rmtree(old, ignore_errors=True)
+    for stale in Path(index_dir).glob(".staging-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+
+
+def _fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+class ReportIndex:
+    """A read handle on the live generation: vectors in memory, SQLite opened per thread."""
+
+    def __init__(
+        self, index_dir: Path, gen_dir: Path, meta: dict[str, Any], vecs: faiss.Index, embedder
+    ):
+        self.index_dir = Path(index_dir)
+        self.gen_dir = gen_dir
+        self.generation = gen_dir.name
+        self.meta = meta
+        self.vectors = vecs
+        self.embedder = embedder
+        self._local = threading.local()
+        self._cache: dict[str, Any] = {}
+
+    @classmethod
+    def open(cls, index_dir: Path, embedder: Embedder) -> ReportIndex:
+        """Open the live generation, refusing one that is damaged or built differently."""
+        gen_dir = generation_dir(index_dir)
+        meta = read_meta(gen_dir)
+        check_compatible(meta, embedder)
+        vecs = vectors.read(gen_dir / VECTORS_NAME)
+        index = cls(Path(index_dir), gen_dir, meta, vecs, embedder)
+        try:
+            chunks = index.db.execute("SELECT count(*) FROM chunks").fetchone()[0]
+        except sqlite3.DatabaseError as exc:
+            raise IndexCorrupt(f"The index database is damaged ({exc}); {REBUILD_HINT}.") from exc
+        if chunks != vecs.ntotal or vecs.d != meta.get("dimension"):
+            raise IndexCorrupt(
+                f"The index holds {chunks} chunks but {vecs.ntotal} vectors; {REBUILD_HINT}."
+            )
+        return index
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        db = getattr(self._local, "db", None)
+        if db is None:
+            path = self.gen_dir / DB_NAME
+            if not path.exists():
+                raise IndexCorrupt(f"The index database is missing; {REBUILD_HINT}.")
+            db = self._local.db = store.open_readonly(path)
+        return db
+
+    def documents(self) -> list[dict[str, Any]]:
+        return list(
+            self.db.query(
+                "SELECT d.id, d.title, d.publisher, d.author, d.date, d.url, d.format, d.source, "
+                "d.ingested_at, count(c.id) AS chunks, length(d.text) AS characters "
+                "FROM documents d LEFT JOIN chunks c ON c.doc_id = d.id "
+                "GROUP BY d.id ORDER BY d.title"
+            )
+        )
+
+    def document(self, doc_id: str) -> dict[str, Any]:
+        row = next(self.db.query("SELECT * FROM documents WHERE id = ?", [doc_id]), None)
+        if row is None:
+            raise DocumentNotFound(
+                f"No document {doc_id!r} in the index; `reportbot sources` lists them."
+            )
+        row["page_starts"] = json.loads(row["page_starts"] or "[]")
+        row["paragraph_starts"] = json.loads(row["paragraph_starts"] or "[]")
+        return row
+
+    def document_cached(self, doc_id: str) -> dict[str, Any]:
+        """`document()` memoised for the life of this (immutable) generation."""
+        key = f"doc:{doc_id}"
+        if key not in self._cache:
+            self._cache[key] = self.document(doc_id)
+        return self._cache[key]
+
+    def chunk(self, chunk_id: int) -> dict[str, Any]:
+        rows = self.chunks([chunk_id])
+        if not rows:
+            raise DocumentNotFound(f"No passage {chunk_id} in the index.")
+        return rows[0]
+
+    def chunks(self, chunk_ids: list[int]) -> list[dict[str, Any]]:
+        """Chunks in the order of the ids given (missing ids skipped)."""
+        if not chunk_ids:
+            return []
+        marks = ",".join("?" * len(chunk_ids))
+        rows = {
+            r["id"]: r
+            for r in self.db.query(f"SELECT * FROM chunks WHERE id IN ({marks})", chunk_ids)
+        }
+        return [rows[i] for i in chunk_ids if i in rows]
+
+    def neighbours(self, chunk_id: int, before: int = 1, after: int = 1) -> list[dict[str, Any]]:
+        """The chunk with its neighbours in the same document, in reading order."""
+        c = self.chunk(chunk_id)
+        return list(
+            self.db.query(
+                "SELECT * FROM chunks WHERE doc_id = ? AND ordinal BETWEEN ? AND ? ORDER BY ordinal",
+                [c["doc_id"], c["ordinal"] - before, c["ordinal"] + after],
+            )
+        )
+
+    def info(self) -> dict[str, Any]:
+        size = sum(p.stat().st_size for p in self.gen_dir.iterdir() if p.is_file())
+        return {
+            "generation": self.generation,
+            "model": self.meta.get("model"),
+            "dimension": self.meta.get("dimension"),
+            "index_type": self.meta.get("index_type"),
+            "documents": self.db.execute("SELECT count(*) FROM documents").fetchone()[0],
+            "chunks": self.vectors.ntotal,
+            "size_bytes": size,
+            "built_at": self.meta.get("built_at"),
+        }
+
+
+def verify(index_dir: Path) -> dict[str, Any]:
+    """Check that the live generation is whole and self-consistent.
+
+    Every chunk has exactly one vector and every vector one chunk; the FTS index matches the
+    chunks; every chunk is the exact slice of its document it claims to be; the metadata's
+    counts agree. Returns counts and a list of problems (empty when all is well).
+    """
+    gen_dir = generation_dir(index_dir)
+    meta = read_meta(gen_dir)
+    problems: list[str] = []
+    vecs = vectors.read(gen_dir / VECTORS_NAME)
+    # Not mode=ro: FTS5's 'integrity-check' command needs a writable handle (it writes nothing).
+    db = sqlite_utils.Database(sqlite3.connect(gen_dir / DB_NAME))
+    try:
+        if db.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
+            problems.append("SQLite integrity check failed")
+        chunk_ids = {r[0] for r in db.execute("SELECT id FROM chunks")}
+        vector_ids = set(vectors.ids(vecs).tolist())
+        if len(vector_ids) != vecs.ntotal:
+            problems.append("some vector ids appear more than once")
+        if missing := chunk_ids - vector_ids:
+            problems.append(f"{len(missing)} chunks have no vector (e.g. {sorted(missing)[:5]})")
+        if orphans := vector_ids - chunk_ids:
+            problems.append(f"{len(orphans)} vectors have no chunk (e.g. {sorted(orphans)[:5]})")
+        try:
+            db.execute("INSERT INTO chunks_fts(chunks_fts) VALUES('integrity-check')")
+        except sqlite3.DatabaseError as exc:
+            problems.append(f"full-text index disagrees with the chunks ({exc})")
+        bad_slices = 0
+        for doc_id, text in db.execute("SELECT id, text FROM documents"):
+            for ctext, start, end in db.execute(
+                "SELECT text, start, end FROM chunks WHERE doc_id = ?", [doc_id]
+            ):
+                bad_slices += text[start:end] != ctext
+        if bad_slices:
+            problems.append(f"{bad_slices} chunks are not the exact slice of their document")
+        documents = db.execute("SELECT count(*) FROM documents").fetchone()[0]
+        if meta.get("chunks") != len(chunk_ids) or meta.get("documents") != documents:
+            problems.append("the metadata's document or chunk counts disagree with the database")
+        if vecs.d != meta.get("dimension"):
+            problems.append(
+                f"vectors have dimension {vecs.d}, metadata says {meta.get('dimension')}"
+            )
+    except sqlite3.DatabaseError as exc:
+        problems.append(f"the database cannot be read ({exc})")
+        documents, chunk_ids = 0, set()
+    finally:
+        db.close()
+    return {
+        "generation": gen_dir.name,
+        "model": meta.get("model"),
+        "documents": documents,
+        "chunks": len(chunk_ids),
+        "vectors": int(vecs.ntotal),
+        "problems": problems,
+        "ok": not problems,
+    }

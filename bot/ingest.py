@@ -1,0 +1,492 @@
+"""Ingest: load, clean, chunk and embed documents into a new index generation, then publish it.
+
+The live generation is never written to. An ingest copies it into a staging directory, applies
+the changes there (unchanged documents are skipped by content hash; chunks whose text already
+has a vector reuse it), writes FAISS and SQLite, and only then swaps `CURRENT`. A killed or
+failed ingest leaves the previous index exactly as it was.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import sqlite3
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from filelock import FileLock, Timeout
+
+from bot import index as idx
+from bot import loaders, store, vectors
+from bot.chunking import MAX_WORDS, MIN_WORDS, chunk_text, paragraph_starts
+from bot.cleaning import CLEANING_VERSION, clean_pages
+from bot.embedding import Embedder
+from bot.errors import (
+    BadDocument,
+    DocumentNotFound,
+    FetchError,
+    IndexLocked,
+    IndexMismatch,
+    IngestError,
+    UnsupportedFormat,
+)
+from bot.models import DocumentMeta, RawDocument
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[str, int, int], None]  # stage, done, total
+EMBED_BATCH = 64
+LOCK_NAME = "ingest.lock"
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)  # (source, one-line reason)
+    chunks_embedded: int = 0
+    chunks_reused: int = 0
+    documents_total: int = 0
+    chunks_total: int = 0
+    seconds: float = 0.0
+    generation: str | None = None
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.updated or self.removed)
+
+    def summary(self) -> str:
+        parts = [
+            f"{len(self.added)} added",
+            f"{len(self.updated)} updated",
+            f"{len(self.unchanged)} unchanged",
+            f"{len(self.removed)} removed",
+        ]
+        if self.failed:
+            parts.append(f"{len(self.failed)} failed")
+        return (
+            f"{', '.join(parts)}; {self.chunks_embedded} chunks embedded, "
+            f"{self.chunks_reused} reused; index: {self.documents_total} documents, "
+            f"{self.chunks_total} chunks; {self.seconds:.1f}s"
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def ingest(
+    index_dir: Path,
+    sources: Iterable[str | Path],
+    *,
+    embedder: Embedder,
+    meta: DocumentMeta | None = None,
+    rebuild: bool = False,
+    sync: bool = False,
+    rebuild_on_mismatch: bool = False,
+    progress: Progress | None = None,
+    max_bytes: int = 50 * 1024 * 1024,
+    fetch_timeout: float = 20.0,
+    allow_private: bool = False,
+) -> IngestReport:
+    """Ingest files, folders and URLs. Per-document failures are reported, not raised.
+
+    `sync` also removes documents that came from one of the given folders and are gone now.
+    `meta` overrides the citation metadata (for a single uploaded document).
+    """
+    sources = [str(s) for s in sources]
+    failed: list[tuple[str, str]] = []
+    paths: list[str] = []
+    for source in sources:
+        try:
+            paths.extend(loaders.iter_sources([source]))
+        except (UnsupportedFormat, BadDocument, FetchError, FileNotFoundError) as exc:
+            failed.append((source, _one_line(exc)))
+
+    def load_all() -> Iterator[RawDocument]:
+        for i, path in enumerate(paths):
+            if progress:
+                progress("reading", i, len(paths))
+            try:
+                raw = loaders.load(
+                    path,
+                    max_bytes=max_bytes,
+                    fetch_timeout=fetch_timeout,
+                    allow_private=allow_private,
+                )
+            except (UnsupportedFormat, BadDocument, FetchError, OSError) as exc:
+                failed.append((path, _one_line(exc)))
+                continue
+            if meta is not None:
+                raw.meta = _merge_meta(raw.meta, meta)
+            yield raw
+        if progress:
+            progress("reading", len(paths), len(paths))
+
+    folders = [_source_key(s) for s in sources if Path(s).is_dir()] if sync else []
+    report = _apply(
+        Path(index_dir),
+        load_all(),
+        embedder=embedder,
+        rebuild=rebuild,
+        rebuild_on_mismatch=rebuild_on_mismatch,
+        progress=progress,
+        prune_folders=folders,
+    )
+    report.failed = failed + report.failed
+    return report
+
+
+def ingest_raw(
+    index_dir: Path,
+    docs: Iterable[RawDocument],
+    *,
+    embedder: Embedder,
+    rebuild: bool = False,
+    progress: Progress | None = None,
+    batch_size: int = EMBED_BATCH,
+) -> IngestReport:
+    """Ingest documents already in memory (benchmarks, tests) through the same pipeline."""
+    return _apply(
+        Path(index_dir),
+        docs,
+        embedder=embedder,
+        rebuild=rebuild,
+        progress=progress,
+        batch_size=batch_size,
+    )
+
+
+def remove(index_dir: Path, doc_ids: Iterable[str], *, embedder: Embedder) -> IngestReport:
+    """Remove documents with their chunks, figures and vectors, in one new generation."""
+    return _apply(Path(index_dir), [], embedder=embedder, remove_ids=list(doc_ids))
+
+
+def _apply(
+    index_dir: Path,
+    docs: Iterable[RawDocument],
+    *,
+    embedder: Embedder,
+    rebuild: bool = False,
+    rebuild_on_mismatch: bool = False,
+    progress: Progress | None = None,
+    batch_size: int = EMBED_BATCH,
+    remove_ids: list[str] | None = None,
+    prune_folders: list[str] | None = None,
+) -> IngestReport:
+    started = time.perf_counter()
+    index_dir.mkdir(parents=True, exist_ok=True)
+    lock = FileLock(index_dir / LOCK_NAME)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout as exc:
+        raise IndexLocked(
+            f"Another ingest is already running on {index_dir}/; wait for it to finish."
+        ) from exc
+    staging = index_dir / f".staging-{os.getpid()}-{time.time_ns()}"
+    try:
+        idx.prune(index_dir)
+        staging.mkdir()
+        builder = _Builder(index_dir, staging, embedder, rebuild, rebuild_on_mismatch)
+        report = builder.run(docs, remove_ids or [], prune_folders or [], progress, batch_size)
+        if report.changed or builder.fresh:
+            report.generation = idx.publish(index_dir, staging)
+        else:
+            report.generation = idx.current_generation(index_dir)
+        report.seconds = time.perf_counter() - started
+        log.info("ingest: %s", report.summary())
+        return report
+    except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+            raise IngestError(
+                f"Ingest stopped: the disk is full ({exc.strerror}); "
+                "the previous index is unchanged. Free some space and run it again."
+            ) from exc
+        raise IngestError(
+            f"Ingest stopped: {_one_line(exc)}; the previous index is unchanged."
+        ) from exc
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        lock.release()
+
+
+class _Builder:
+    """Applies one batch of changes to a staged copy of the live generation."""
+
+    def __init__(self, index_dir, staging, embedder, rebuild, rebuild_on_mismatch):
+        self.staging = staging
+        self.embedder = embedder
+        self.settings = {
+            "max_words": MAX_WORDS,
+            "min_words": MIN_WORDS,
+            "cleaning_version": CLEANING_VERSION,
+        }
+        live = None if rebuild else idx.current_generation(index_dir)
+        if live is not None:
+            live_dir = index_dir / live
+            meta = idx.read_meta(live_dir)
+            try:
+                idx.check_compatible(meta, embedder)
+                if meta.get("chunking") != self.settings:
+                    raise IndexMismatch(
+                        "The index was built with other chunking or cleaning settings; "
+                        f"{idx.REBUILD_HINT}."
+                    )
+            except IndexMismatch:
+                if not rebuild_on_mismatch:
+                    raise
+                log.warning("index built with other settings: rebuilding from scratch")
+                live = None
+        self.fresh = live is None
+        if live is not None:
+            src = sqlite3.connect(f"file:{live_dir / idx.DB_NAME}?mode=ro", uri=True)
+            dst = sqlite3.connect(staging / idx.DB_NAME)
+            with dst:
+                src.backup(dst)
+            src.close()
+            dst.close()
+            self.vectors = vectors.read(live_dir / idx.VECTORS_NAME)
+            self.index_type = meta.get("index_type", "Flat")
+        else:
+            self.vectors = None
+            self.index_type = None
+        self.db = store.open_writable(staging / idx.DB_NAME)
+
+    def run(self, docs, remove_ids, prune_folders, progress, batch_size) -> IngestReport:
+        report = IngestReport()
+        pending: list[tuple[int, str, str]] = []  # chunk id, text, text hash
+        dropped: list[int] = []  # chunk ids whose vectors go
+        reusable: dict[str, int] = {}  # text hash -> chunk id with a vector in self.vectors
+        seen: set[str] = set()
+
+        for doc_id in remove_ids:
+            if not self.db["documents"].count_where("id = ?", [doc_id]):
+                raise DocumentNotFound(
+                    f"No document {doc_id!r} in the index; `reportbot sources` lists them."
+                )
+            dropped += self._delete(doc_id, reusable)
+            report.removed.append(doc_id)
+
+        for raw in docs:
+            outcome = self._put(raw, pending, dropped, reusable, report)
+            if outcome:
+                seen.add(outcome)
+
+        for folder in prune_folders:
+            for row in self.db.query("SELECT id, source FROM documents"):
+                if row["id"] not in seen and _under(row["source"], folder):
+                    dropped += self._delete(row["id"], reusable)
+                    report.removed.append(row["id"])
+
+        self._embed(pending, dropped, reusable, report, progress, batch_size)
+        report.documents_total = self.db["documents"].count
+        report.chunks_total = self.db["chunks"].count
+        if report.changed or self.fresh:
+            self._write(report)
+        self.db.close()
+        return report
+
+    def _put(self, raw, pending, dropped, reusable, report) -> str | None:
+        existing = self._find_existing(raw)
+        doc_id = existing["id"] if existing else (raw.doc_id or self._new_id(raw.source))
+        meta = raw.meta
+        if existing and existing["content_hash"] == raw.content_hash and _same_meta(existing, meta):
+            report.unchanged.append(doc_id)
+            return doc_id
+        if not existing:
+            dup = self.db.execute(
+                "SELECT id FROM documents WHERE content_hash = ?", [raw.content_hash]
+            ).fetchone()
+            if dup:
+                report.unchanged.append(dup[0])
+                return dup[0]
+        clean = clean_pages(raw.pages, reflow=raw.format == "pdf")
+        if not clean.text.strip():
+            report.failed.append((raw.source, "no text left after removing page boilerplate"))
+            return doc_id if existing else None
+        with self.db.conn:
+            if existing:
+                dropped += self._delete(doc_id, reusable)
+            self.db["documents"].insert(
+                {
+                    "id": doc_id,
+                    "title": meta.title or _first_line(clean.text) or doc_id,
+                    "publisher": meta.publisher,
+                    "author": meta.author,
+                    "date": meta.date,
+                    "url": meta.url,
+                    "source": _source_key(raw.source),
+                    "content_hash": raw.content_hash,
+                    "format": raw.format,
+                    "text": clean.text,
+                    "page_starts": json.dumps(clean.page_starts if len(raw.pages) > 1 else []),
+                    "paragraph_starts": json.dumps(paragraph_starts(clean.text)),
+                    "ingested_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                }
+            )
+            pages = clean.page_starts if raw.format == "pdf" else None
+            for ordinal, span in enumerate(chunk_text(clean.text, pages)):
+                text = clean.text[span.start : span.end]
+                text_hash = hashlib.sha256(text.encode()).hexdigest()
+                chunk_id = (
+                    self.db["chunks"]
+                    .insert(
+                        {
+                            "doc_id": doc_id,
+                            "ordinal": ordinal,
+                            "text": text,
+                            "start": span.start,
+                            "end": span.end,
+                            "paragraph": span.paragraph,
+                            "page": span.page,
+                            "text_hash": text_hash,
+                        }
+                    )
+                    .last_pk
+                )
+                pending.append((chunk_id, text, text_hash))
+        (report.updated if existing else report.added).append(doc_id)
+        return doc_id
+
+    def _find_existing(self, raw: RawDocument) -> dict | None:
+        if raw.doc_id:
+            return next(self.db.query("SELECT * FROM documents WHERE id = ?", [raw.doc_id]), None)
+        return next(
+            self.db.query("SELECT * FROM documents WHERE source = ?", [_source_key(raw.source)]),
+            None,
+        )
+
+    def _new_id(self, source: str) -> str:
+        stem = Path(source.split("?")[0].rstrip("/")).stem if "://" not in source else source
+        base = re.sub(r"[^a-z0-9]+", "-", stem.lower().split("://")[-1]).strip("-")[:80] or "doc"
+        doc_id, n = base, 2
+        while self.db["documents"].count_where("id = ?", [doc_id]):
+            doc_id, n = f"{base}-{n}", n + 1
+        return doc_id
+
+    def _delete(self, doc_id: str, reusable: dict[str, int]) -> list[int]:
+        for row in self.db.query("SELECT id, text_hash FROM chunks WHERE doc_id = ?", [doc_id]):
+            reusable.setdefault(row["text_hash"], row["id"])
+        return store.delete_document(self.db, doc_id)
+
+    def _embed(self, pending, dropped, reusable, report, progress, batch_size) -> None:
+        reuse_ids, reuse_from, fresh = [], [], []
+        for chunk_id, text, text_hash in pending:
+            source_id = reusable.get(text_hash)
+            if source_id is None and self.vectors is not None:
+                row = self.db.execute(
+                    "SELECT id FROM chunks WHERE text_hash = ? AND id != ? LIMIT 1",
+                    [text_hash, chunk_id],
+                ).fetchone()
+                if row and row[0] not in {c for c, _, _ in pending}:
+                    source_id = row[0]
+            if source_id is not None and self.vectors is not None:
+                reuse_ids.append(chunk_id)
+                reuse_from.append(source_id)
+            else:
+                fresh.append((chunk_id, text))
+        reused = vectors.reconstruct(self.vectors, reuse_from) if reuse_from else None
+        if self.vectors is not None:
+            vectors.remove(self.vectors, dropped)
+        if fresh:
+            embedded = self.embedder.encode(
+                [t for _, t in fresh],
+                batch_size=batch_size,
+                progress=(lambda d, t: progress("embedding", d, t)) if progress else None,
+            )
+        else:
+            embedded = np.zeros((0, 0), dtype=np.float32)
+        if self.vectors is None:
+            dim = embedded.shape[1] if len(fresh) else self.embedder.dimension
+            self.index_type = vectors.choose_index_type(len(pending))
+            self.vectors = vectors.new_index(dim, self.index_type)
+        if reused is not None:
+            vectors.add(self.vectors, np.asarray(reuse_ids), reused)
+        if fresh:
+            if embedded.shape[1] != self.vectors.d:
+                raise IndexMismatch(
+                    f"The model gives {embedded.shape[1]}-dimensional vectors but the index "
+                    f"holds {self.vectors.d}; {idx.REBUILD_HINT}."
+                )
+            vectors.add(self.vectors, np.asarray([c for c, _ in fresh]), embedded)
+        report.chunks_embedded = len(fresh)
+        report.chunks_reused = len(reuse_ids)
+
+    def _write(self, report: IngestReport) -> None:
+        vectors.write(self.vectors, self.staging / idx.VECTORS_NAME)
+        meta = {
+            "format_version": idx.FORMAT_VERSION,
+            "model": self.embedder.name,
+            "dimension": int(self.vectors.d),
+            "normalized": True,
+            "metric": "inner_product",
+            "index_type": self.index_type,
+            "chunking": self.settings,
+            "documents": report.documents_total,
+            "chunks": report.chunks_total,
+            "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "versions": _versions(),
+        }
+        path = self.staging / idx.META_NAME
+        with open(path, "w") as fh:
+            json.dump(meta, fh, indent=2)
+            fh.flush()
+            os.fsync(fh.fileno())
+
+
+def _versions() -> dict[str, str]:
+    out = {"sqlite": sqlite3.sqlite_version}
+    for pkg in ("reportbot", "faiss-cpu", "sentence-transformers", "torch"):
+        try:
+            out[pkg] = metadata.version(pkg)
+        except metadata.PackageNotFoundError:
+            out[pkg] = ""
+    return out
+
+
+def _merge_meta(base: DocumentMeta, override: DocumentMeta) -> DocumentMeta:
+    return DocumentMeta(**{k: (getattr(override, k) or getattr(base, k)) for k in asdict(base)})
+
+
+def _same_meta(row: dict, meta: DocumentMeta) -> bool:
+    return all(
+        (row.get(k) or "") == (getattr(meta, k) or "")
+        for k in ("publisher", "author", "date", "url")
+    ) and (not meta.title or row.get("title") == meta.title)
+
+
+def _source_key(source: str) -> str:
+    if "://" in source:
+        return source
+    path = Path(source).resolve()
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def _under(source: str, folder: str) -> bool:
+    if "://" in source:
+        return False
+    return Path(source).resolve().is_relative_to(Path(folder).resolve())
+
+
+def _first_line(text: str) -> str:
+    return text.split("\n", 1)[0][:200]
+
+
+def _one_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]

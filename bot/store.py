@@ -1,0 +1,104 @@
+"""The SQLite side of an index: documents, chunks (rowid = FAISS id), FTS5, figures.
+
+Schema changes are numbered migrations, applied when a database is opened for writing.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import sqlite_utils
+from sqlite_utils import Migrations
+
+FTS_TOKENIZE = "porter unicode61 remove_diacritics 2"
+
+migrations = Migrations("reportbot")
+
+
+@migrations(name="0001_documents_chunks")
+def _m0001(db: sqlite_utils.Database) -> None:
+    db["documents"].create(
+        {
+            "id": str,
+            "title": str,
+            "publisher": str,
+            "author": str,
+            "date": str,
+            "url": str,
+            "source": str,
+            "content_hash": str,
+            "format": str,
+            "text": str,
+            "page_starts": str,  # JSON list; empty for unpaginated formats
+            "paragraph_starts": str,  # JSON list
+            "ingested_at": str,
+        },
+        pk="id",
+    )
+    db["chunks"].create(
+        {
+            "id": int,
+            "doc_id": str,
+            "ordinal": int,
+            "text": str,
+            "start": int,
+            "end": int,
+            "paragraph": int,
+            "page": int,
+            "text_hash": str,
+        },
+        pk="id",
+        foreign_keys=[("doc_id", "documents", "id")],
+    )
+    db["chunks"].create_index(["doc_id", "ordinal"], unique=True)
+    db["chunks"].create_index(["text_hash"])
+    db["documents"].create_index(["content_hash"])
+    db["chunks"].enable_fts(["text"], tokenize=FTS_TOKENIZE, create_triggers=True)
+    db.execute("CREATE VIRTUAL TABLE chunks_fts_vocab USING fts5vocab(chunks_fts, 'row')")
+
+
+@migrations(name="0002_figures")
+def _m0002(db: sqlite_utils.Database) -> None:
+    db["figures"].create(
+        {
+            "id": int,
+            "chunk_id": int,
+            "doc_id": str,
+            "start": int,
+            "end": int,
+            "text": str,
+            "value": float,
+            "low": float,
+            "high": float,
+            "unit": str,
+            "kind": str,
+            "qualifier": str,
+            "sentence": str,
+        },
+        pk="id",
+    )
+    db["figures"].create_index(["doc_id"])
+    db["figures"].create_index(["chunk_id"])
+
+
+def open_writable(path: Path) -> sqlite_utils.Database:
+    db = sqlite_utils.Database(path)
+    db.execute("PRAGMA journal_mode=DELETE")
+    db.execute("PRAGMA synchronous=FULL")
+    migrations.apply(db)
+    return db
+
+
+def open_readonly(path: Path) -> sqlite_utils.Database:
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, check_same_thread=False)
+    return sqlite_utils.Database(conn)
+
+
+def delete_document(db: sqlite_utils.Database, doc_id: str) -> list[int]:
+    """Delete a document's rows; returns the chunk ids whose vectors must go too."""
+    ids = [r[0] for r in db.execute("SELECT id FROM chunks WHERE doc_id = ?", [doc_id])]
+    db.execute("DELETE FROM figures WHERE doc_id = ?", [doc_id])
+    db.execute("DELETE FROM chunks WHERE doc_id = ?", [doc_id])
+    db.execute("DELETE FROM documents WHERE id = ?", [doc_id])
+    return ids

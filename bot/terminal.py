@@ -1,0 +1,83 @@
+"""The terminal front end: render answers for people, and the interactive chat loop."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import TextIO
+
+import click
+
+from bot.models import Answer, Passage
+
+NOT_FOUND = "The reports don't seem to cover this."
+
+
+def render_answer(answer: Answer, *, color: bool | None = None) -> str:
+    """An answer as plain text: each quote verbatim, its key sentence highlighted, a citation."""
+    if answer.status == "not_found":
+        lines = [NOT_FOUND]
+        if answer.suggestions:
+            lines.append("Closest topics: " + "; ".join(answer.suggestions))
+        return "\n".join(lines)
+    blocks = [
+        render_passage(p, answer.offset + i + 1, color=color) for i, p in enumerate(answer.passages)
+    ]
+    return "\n\n".join(blocks)
+
+
+def render_passage(p: Passage, number: int, *, color: bool | None = None) -> str:
+    before = p.quote[: p.highlight_start]
+    after = p.quote[p.highlight_start + len(p.highlight) :]
+    key = click.style(p.highlight, bold=True, fg="yellow") if color else f"»{p.highlight}«"
+    quote = before + key + after
+    body = "\n".join("    " + line if line else "" for line in quote.split("\n"))
+    head = click.style(f"[{number}]", bold=True) if color else f"[{number}]"
+    lines = [f"{head} {citation(p)}", body]
+    if p.figures:
+        lines.append("    figures: " + ", ".join(f["text"] for f in p.figures))
+    return "\n".join(lines)
+
+
+def citation(p: Passage) -> str:
+    parts = [p.title]
+    by = ", ".join(x for x in (p.publisher, p.author) if x)
+    if by:
+        parts.append(by)
+    if p.date:
+        parts.append(p.date)
+    parts.append(p.location)
+    if p.url:
+        parts.append(p.url)
+    return " — ".join(parts)
+
+
+def chat(
+    ask: Callable[[str], str],
+    *,
+    stdin: TextIO = sys.stdin,
+    intro: str = "",
+    commands: dict[str, Callable[[], str]] | None = None,
+) -> None:
+    """Read questions until EOF (works piped), printing each answer. `/quit` also ends it."""
+    interactive = stdin.isatty()
+    if interactive and intro:
+        click.echo(intro)
+    commands = commands or {}
+    while True:
+        if interactive:
+            click.echo("\n? ", nl=False)
+        line = stdin.readline()
+        if not line:
+            break
+        text = line.strip()
+        if not text:
+            continue
+        if text in ("/quit", "/exit"):
+            break
+        if text in commands:
+            click.echo(commands[text]())
+            continue
+        click.echo(ask(text))
+        if not interactive:
+            click.echo("")

@@ -1,0 +1,285 @@
+"""Text helpers shared by cleaning, chunking and retrieval: folding and sentence spans."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+_WORD = re.compile(r"\w+", re.UNICODE)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+
+# Words that carry no topic in English or Spanish questions. Folded (no accents, lower case).
+STOPWORDS = frozenset(
+    [
+        "a",
+        "about",
+        "above",
+        "after",
+        "again",
+        "against",
+        "all",
+        "also",
+        "am",
+        "an",
+        "and",
+        "any",
+        "are",
+        "as",
+        "at",
+        "be",
+        "because",
+        "been",
+        "before",
+        "being",
+        "below",
+        "between",
+        "both",
+        "but",
+        "by",
+        "can",
+        "could",
+        "did",
+        "do",
+        "does",
+        "doing",
+        "down",
+        "during",
+        "each",
+        "few",
+        "for",
+        "from",
+        "further",
+        "had",
+        "has",
+        "have",
+        "having",
+        "he",
+        "her",
+        "here",
+        "hers",
+        "herself",
+        "him",
+        "himself",
+        "his",
+        "how",
+        "i",
+        "if",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "itself",
+        "just",
+        "me",
+        "more",
+        "most",
+        "my",
+        "myself",
+        "no",
+        "nor",
+        "not",
+        "now",
+        "of",
+        "off",
+        "on",
+        "once",
+        "only",
+        "or",
+        "other",
+        "our",
+        "ours",
+        "ourselves",
+        "out",
+        "over",
+        "own",
+        "same",
+        "she",
+        "should",
+        "so",
+        "some",
+        "such",
+        "than",
+        "that",
+        "the",
+        "their",
+        "theirs",
+        "them",
+        "themselves",
+        "then",
+        "there",
+        "these",
+        "they",
+        "this",
+        "those",
+        "through",
+        "to",
+        "too",
+        "under",
+        "until",
+        "up",
+        "very",
+        "was",
+        "we",
+        "were",
+        "what",
+        "when",
+        "where",
+        "which",
+        "while",
+        "who",
+        "whom",
+        "why",
+        "will",
+        "with",
+        "would",
+        "you",
+        "your",
+        "yours",
+        "yourself",
+        "yourselves",
+        "tell",
+        "say",
+        "says",
+        "said",
+        "according",
+        "report",
+        "reports",
+        "many",
+        "much",
+        "does",
+        "did",
+        "whats",
+        "el",
+        "la",
+        "los",
+        "las",
+        "un",
+        "una",
+        "unos",
+        "unas",
+        "de",
+        "del",
+        "al",
+        "y",
+        "o",
+        "u",
+        "e",
+        "en",
+        "con",
+        "por",
+        "para",
+        "que",
+        "como",
+        "cual",
+        "cuales",
+        "cuanto",
+        "cuanta",
+        "cuantos",
+        "cuantas",
+        "quien",
+        "quienes",
+        "donde",
+        "cuando",
+        "es",
+        "son",
+        "fue",
+        "fueron",
+        "ser",
+        "esta",
+        "estan",
+        "este",
+        "estos",
+        "estas",
+        "ese",
+        "esos",
+        "esas",
+        "hay",
+        "tiene",
+        "tienen",
+        "tenia",
+        "segun",
+        "sobre",
+        "entre",
+        "su",
+        "sus",
+        "lo",
+        "le",
+        "les",
+        "se",
+        "mas",
+        "muy",
+        "ya",
+        "sin",
+        "pero",
+        "si",
+        "no",
+        "mi",
+        "me",
+        "nos",
+        "qué",
+        "dice",
+        "dicen",
+        "informe",
+        "informes",
+    ]
+)
+
+
+def fold(text: str) -> str:
+    """Lower-case and strip accents: Córdoba, cordoba and CORDOBA fold to the same string."""
+    decomposed = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
+def strip_control(text: str) -> str:
+    """Remove control and bidi-override characters that have no place in a question."""
+    return _CONTROL.sub(" ", text)
+
+
+def words(text: str) -> list[str]:
+    """Folded word tokens."""
+    return _WORD.findall(fold(text))
+
+
+def content_words(text: str) -> list[str]:
+    """Folded word tokens minus stop words (English and Spanish)."""
+    return [w for w in words(text) if w not in STOPWORDS]
+
+
+# A sentence ends at . ! ? (optionally followed by closing quotes/brackets) when the next
+# non-space character starts a new sentence (capital, digit, opening quote, bullet), and the
+# word before the stop is not an abbreviation such as "D.C." or "U.S." or "Mr.".
+_BOUNDARY = re.compile(r"[.!?…]+[\"'”’)\]]*\s+(?=[\"'“‘(\[]?[A-Z0-9ÁÉÍÓÚÑ¿¡•])")
+_ABBREV = re.compile(
+    r"(?:\b[A-Z]\.(?:[A-Z]\.)*|\b(?:Mr|Mrs|Ms|Dr|Prof|Sr|Sra|Jr|St|vs|etc|e\.g|i\.e|No|Inc|Ltd|Co|Corp|approx|Fig|Eq)\.)$"
+)
+
+
+def sentence_spans(text: str, start: int = 0, end: int | None = None) -> list[tuple[int, int]]:
+    """Spans of the sentences in text[start:end], trimmed of surrounding white space.
+
+    Newlines always end a sentence (headings, bullets). Offsets index into `text`.
+    """
+    end = len(text) if end is None else end
+    spans: list[tuple[int, int]] = []
+    for line in re.finditer(r"[^\n]+", text[start:end]):
+        line_start = start + line.start()
+        segment = line.group()
+        cut = 0
+        for m in _BOUNDARY.finditer(segment):
+            stop = m.start() + len(m.group().rstrip())
+            if _ABBREV.search(segment[: m.start() + 1]):
+                continue
+            spans.append((line_start + cut, line_start + stop))
+            cut = m.end()
+        spans.append((line_start + cut, line_start + len(segment)))
+    return [_trim(text, s, e) for s, e in spans if text[s:e].strip()]
+
+
+def _trim(text: str, s: int, e: int) -> tuple[int, int]:
+    while s < e and text[s].isspace():
+        s += 1
+    while e > s and text[e - 1].isspace():
+        e -= 1
+    return s, e
