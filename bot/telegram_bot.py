@@ -1,0 +1,755 @@
+"""The Telegram front end: wiring in `build_application`, thin handlers, one error handler.
+
+Handlers parse the update, call one library function (`answer`, `check`, `ingest`, ...) off the
+event loop, and send what `bot.telegram_render` made of the result. Domain errors
+(`ReportbotError`) reach the user as their one-sentence message; anything else is logged with its
+traceback and the user is told something went wrong.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+import secrets
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import httpx
+from telegram import (
+    BotCommand,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Message,
+    MessageEntity,
+    Update,
+)
+from telegram.constants import ChatAction, ChatType, ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError, TimedOut
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    ApplicationHandlerStop,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+    InlineQueryHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
+from telegram.request import BaseRequest, HTTPXRequest, RequestData
+
+from bot import answering, ingest
+from bot.botstate import BotState, RateLimiter, upload_path
+from bot.config import Settings
+from bot.errors import DocumentNotFound, IndexMissing, InvalidQuestion, ReportbotError
+from bot.index import ReportIndex, current_generation
+from bot.models import DocumentMeta
+from bot.telegram_render import (
+    ADMIN_COMMANDS,
+    BOT_COMMANDS,
+    answer_keyboard,
+    esc,
+    fit,
+    inline_results,
+    parse_callback,
+    render_answer,
+    render_context,
+    render_help,
+    render_ingest,
+    render_source,
+    render_sources,
+    render_stats,
+    render_verdict,
+)
+
+log = logging.getLogger(__name__)
+
+ANSWER_PASSAGES = 3
+INLINE_PASSAGES = 5
+SERVICES = "reportbot"  # key of the Services object in application.bot_data
+SORRY = "Sorry, something went wrong on my side. Please try again in a moment."
+NOT_ADMIN = "Sorry, only the bot's admins can change what it knows."
+
+
+# --- transport --------------------------------------------------------------------------------
+
+
+class RetryingRequest(HTTPXRequest):
+    """HTTPXRequest that retries requests Telegram certainly did not carry out.
+
+    Retried: 5xx answers, connections refused or dropped before an answer, connect and pool
+    timeouts. Not retried: read timeouts (Telegram may have sent the message; a retry could
+    duplicate it) and 429, which `AIORateLimiter` handles the way PTB documents.
+    """
+
+    def __init__(self, *args: Any, attempts: int = 6, backoff: float = 0.2, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.attempts = attempts
+        self.backoff = backoff
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = BaseRequest.DEFAULT_NONE,
+        write_timeout: Any = BaseRequest.DEFAULT_NONE,
+        connect_timeout: Any = BaseRequest.DEFAULT_NONE,
+        pool_timeout: Any = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        """See `BaseRequest.do_request`; retries with exponential backoff."""
+        endpoint = url.rsplit("/", 1)[-1]  # never log `url`: it holds the token
+        for attempt in range(1, self.attempts + 1):
+            last = attempt == self.attempts
+            try:
+                code, payload = await super().do_request(
+                    url,
+                    method,
+                    request_data,
+                    read_timeout=read_timeout,
+                    write_timeout=write_timeout,
+                    connect_timeout=connect_timeout,
+                    pool_timeout=pool_timeout,
+                )
+            except TimedOut as exc:
+                unsent = isinstance(exc.__cause__, httpx.ConnectTimeout | httpx.PoolTimeout)
+                if last or not unsent:
+                    raise
+                log.warning("%s: %s; retrying (%d/%d)", endpoint, exc, attempt, self.attempts)
+            except NetworkError as exc:
+                if last:
+                    raise
+                log.warning("%s: %s; retrying (%d/%d)", endpoint, exc, attempt, self.attempts)
+            else:
+                if code < 500 or last:
+                    return code, payload
+                log.warning("%s: HTTP %d; retrying (%d/%d)", endpoint, code, attempt, self.attempts)
+            await asyncio.sleep(self.backoff * 2 ** (attempt - 1))
+        raise AssertionError("unreachable")
+
+
+# --- the index, reloaded when a new generation is published -----------------------------------
+
+
+class IndexHolder:
+    """The open index; reopened when a new generation appears on disk.
+
+    Old index objects stay valid, so questions in flight finish on the index they started with.
+    When a new generation cannot be opened, the one already loaded keeps serving.
+    """
+
+    def __init__(self, index_dir: Path, embedder: Any, *, check_every: float = 1.0) -> None:
+        self.index_dir = index_dir
+        self.embedder = embedder
+        self.check_every = check_every
+        self._index: ReportIndex | None = None
+        self._error: ReportbotError | None = None
+        self._checked = 0.0
+        self._lock = asyncio.Lock()
+
+    async def get(self) -> ReportIndex:
+        """The current index; raises the reason (a ReportbotError) when there is none."""
+        if self._index is None or time.monotonic() - self._checked >= self.check_every:
+            await self.refresh()
+        if self._index is None:
+            raise self._error or IndexMissing(
+                f"No index in {self.index_dir}: an admin can build one with `reportbot ingest`."
+            )
+        return self._index
+
+    async def refresh(self, *, force: bool = False) -> None:
+        """Open the index again if its generation changed on disk (or when forced)."""
+        async with self._lock:
+            self._checked = time.monotonic()
+            generation = current_generation(self.index_dir)
+            loaded = self._index.generation if self._index is not None else None
+            if generation is None or (generation == loaded and not force):
+                return
+            try:
+                index = await asyncio.to_thread(ReportIndex.open, self.index_dir, self.embedder)
+            except ReportbotError as exc:
+                log.error("cannot open index generation %s: %s", generation, exc)
+                self._error = exc
+                return
+            self._index, self._error = index, None
+            log.info("index generation %s loaded (was %s)", index.generation, loaded)
+
+
+# --- what handlers share ----------------------------------------------------------------------
+
+
+@dataclass
+class Services:
+    """Everything the handlers use, built once in `build_application`."""
+
+    settings: Settings
+    index: IndexHolder
+    state: BotState
+    limiter: RateLimiter
+    embedder: Any
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.settings.index_dir / "uploads"
+
+    def is_admin(self, user_id: int | None) -> bool:
+        return user_id is not None and user_id in self.settings.admin_ids
+
+
+def _svc(context: ContextTypes.DEFAULT_TYPE) -> Services:
+    return context.application.bot_data[SERVICES]
+
+
+class _AddressedToBot(filters.MessageFilter):
+    """Group messages that mention the bot or reply to one of its messages."""
+
+    def filter(self, message: Message) -> bool:
+        bot = message.get_bot()
+        replied = message.reply_to_message
+        if replied and replied.from_user and replied.from_user.id == bot.id:
+            return True
+        mention = f"@{bot.username}".lower()
+        return any(
+            text.lower() == mention
+            for text in message.parse_entities([MessageEntity.MENTION]).values()
+        )
+
+
+def _question_text(message: Message, args_only: bool) -> str:
+    """The question in a message: after the command, or the text without the bot's @mention."""
+    text = message.text or ""
+    if args_only:
+        parts = text.split(None, 1)
+        return parts[1].strip() if len(parts) > 1 else ""
+    username = message.get_bot().username
+    return re.sub(rf"@{re.escape(username)}\b", " ", text, flags=re.IGNORECASE).strip()
+
+
+async def _send(
+    message: Message, texts: Sequence[str], markup: InlineKeyboardMarkup | None = None
+) -> Message:
+    """Send HTML messages in order, the keyboard under the last one; quote in groups."""
+    quote = message.chat.type != ChatType.PRIVATE
+    sent = message
+    for i, text in enumerate(texts):
+        last = i == len(texts) - 1
+        sent = await message.reply_html(
+            text, reply_markup=markup if last else None, do_quote=quote and i == 0
+        )
+    return sent
+
+
+async def _typing(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Best-effort 'typing…' indicator: failing to show it must not stop the answer."""
+    chat = update.effective_chat
+    if chat is None:
+        return
+    try:
+        await context.bot.send_chat_action(chat.id, ChatAction.TYPING)
+    except TelegramError as exc:
+        log.info("typing action failed: %s", exc)
+
+
+def _refusal(svc: Services, user_id: int | None, question: str) -> str | None:
+    """Why a question is not processed (empty, too long, rate limited), or None."""
+    limit = svc.settings.max_question_chars
+    if not question.strip():
+        return "Send me a question, for example: <code>/ask What are the main findings?</code>"
+    if len(question) > limit:
+        return (
+            f"That question is {len(question):,} characters long; the limit is {limit:,}. "
+            "Please ask about one thing at a time."
+        )
+    if user_id is not None and not svc.limiter.allow(user_id):
+        wait = svc.limiter.retry_in(user_id)
+        return f"You are asking faster than I can quote. Please try again in {wait} s."
+    return None
+
+
+async def _answer_and_reply(
+    update: Update, context: ContextTypes.DEFAULT_TYPE, question: str, offset: int = 0
+) -> None:
+    """Shared by /ask, plain messages and More: refuse or answer, then send the reply."""
+    svc = _svc(context)
+    message = update.effective_message
+    user = update.effective_user
+    refusal = _refusal(svc, user.id if user else None, question)
+    if refusal:
+        await message.reply_html(refusal)
+        return
+    await _typing(update, context)
+    index = await svc.index.get()
+    result = await asyncio.to_thread(
+        answering.answer,
+        index,
+        question,
+        k=ANSWER_PASSAGES,
+        offset=offset,
+        max_chars=svc.settings.max_question_chars,
+    )
+    question_id = await asyncio.to_thread(
+        svc.state.record_question,
+        question,
+        user_id=user.id if user else None,
+        chat_id=update.effective_chat.id if update.effective_chat else None,
+        status=result.status,
+        passages=len(result.passages),
+    )
+    keyboard = answer_keyboard(result, question_id, k=ANSWER_PASSAGES)
+    await _send(message, render_answer(result, offset=offset), keyboard)
+
+
+# --- user handlers ----------------------------------------------------------------------------
+
+
+async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Stop updates from outside the allow-list, when one is set."""
+    settings = _svc(context).settings
+    if not settings.allowed_ids:
+        return
+    allowed = settings.admin_ids | settings.allowed_ids
+    user, chat = update.effective_user, update.effective_chat
+    if (user and user.id in allowed) or (chat and chat.id in allowed):
+        return
+    if chat and chat.type == ChatType.PRIVATE and update.message:
+        await update.message.reply_text("Sorry, this bot is private.")
+    raise ApplicationHandlerStop
+
+
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/start and /help: what the bot knows and how to use it."""
+    svc = _svc(context)
+    try:
+        documents = (await svc.index.get()).documents()
+    except ReportbotError:
+        documents = []
+    user = update.effective_user
+    text = render_help(
+        documents, bot_username=context.bot.username, is_admin=svc.is_admin(user and user.id)
+    )
+    await update.effective_message.reply_html(text)
+
+
+async def sources_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/sources: list the indexed documents."""
+    index = await _svc(context).index.get()
+    await _send(update.effective_message, render_sources(index.documents()))
+
+
+async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/ask QUESTION: answer with quoted passages."""
+    await _answer_and_reply(update, context, _question_text(update.effective_message, True))
+
+
+async def ask_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """A plain message (private chat) or one addressed to the bot (group) is a question."""
+    await _answer_and_reply(update, context, _question_text(update.effective_message, False))
+
+
+async def check_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/check CLAIM: say whether the reports support a claim, with the evidence quoted."""
+    from bot import factcheck  # written alongside; imported here so the bot starts without it
+
+    svc = _svc(context)
+    message = update.effective_message
+    claim = _question_text(message, True)
+    refusal = _refusal(svc, update.effective_user.id, claim)
+    if refusal:
+        await message.reply_html(refusal)
+        return
+    await _typing(update, context)
+    verdict = await asyncio.to_thread(factcheck.check, await svc.index.get(), claim)
+    await _send(message, render_verdict(verdict.to_dict()))
+
+
+async def more_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """More: the next passages for the same question."""
+    query = update.callback_query
+    _, (question_id, offset) = parse_callback(query.data)
+    question = await asyncio.to_thread(_svc(context).state.question, question_id)
+    await query.answer(None if question else "That question has expired; please ask again.")
+    if question:
+        await _answer_and_reply(update, context, question, offset=offset)
+
+
+async def context_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Context: the paragraphs around a quote."""
+    query = update.callback_query
+    _, (chunk_id,) = parse_callback(query.data)
+    index = await _svc(context).index.get()
+    chunk = index.chunk(chunk_id)
+    neighbours = index.neighbours(chunk_id, before=1, after=1)
+    document = index.document(chunk["doc_id"])
+    await query.answer()
+    await _send(query.message, [render_context(neighbours, chunk_id, document)])
+
+
+async def source_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Source: the document's details and link."""
+    query = update.callback_query
+    _, (chunk_id,) = parse_callback(query.data)
+    index = await _svc(context).index.get()
+    doc_id = index.chunk(chunk_id)["doc_id"]
+    document = next((d for d in index.documents() if d["id"] == doc_id), None)
+    if document is None:
+        raise DocumentNotFound(f"Document {doc_id} is no longer indexed.")
+    await query.answer()
+    await _send(query.message, [render_source(document)])
+
+
+async def feedback_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """👍/👎: store feedback with the question."""
+    query = update.callback_query
+    _, (question_id, value) = parse_callback(query.data)
+    stored = await asyncio.to_thread(
+        _svc(context).state.record_feedback, question_id, query.from_user.id, value
+    )
+    await query.answer("Thanks for the feedback!" if stored else "That question has expired.")
+
+
+async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """@bot question in any chat: the top passages as results, each inserting quote + citation."""
+    svc = _svc(context)
+    query = update.inline_query
+    question = query.query.strip()
+    if len(question) < 3 or _refusal(svc, query.from_user.id, question):
+        await query.answer([], cache_time=5, is_personal=True)
+        return
+    index = await svc.index.get()
+    result = await asyncio.to_thread(
+        answering.answer,
+        index,
+        question,
+        k=INLINE_PASSAGES,
+        max_chars=svc.settings.max_question_chars,
+    )
+    await query.answer(inline_results(result), cache_time=300)
+
+
+async def ignore(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Anything else (stickers, photos, edits, channel posts): note it and stay quiet."""
+    log.debug("ignored update %s", update.update_id)
+
+
+# --- admin handlers ---------------------------------------------------------------------------
+
+
+class _StatusProgress:
+    """Edits one status message with ingest progress, at most once a second, never after done."""
+
+    def __init__(self, status: Message, loop: asyncio.AbstractEventLoop) -> None:
+        self.status = status
+        self.loop = loop
+        self.lock = asyncio.Lock()
+        self.done = False
+        self.last = 0.0
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        """Called from the ingest thread."""
+        now = time.monotonic()
+        if now - self.last < 1.0:
+            return
+        self.last = now
+        text = f"⏳ {esc(stage)}… {done}/{total}" if total else f"⏳ {esc(stage)}…"
+        asyncio.run_coroutine_threadsafe(self.edit(text), self.loop)
+
+    async def edit(self, text: str, *, final: bool = False) -> None:
+        async with self.lock:
+            if self.done:
+                return
+            self.done = final
+            with contextlib.suppress(BadRequest):  # "message is not modified"
+                await self.status.edit_text(text, parse_mode=ParseMode.HTML)
+
+
+async def _ingest_with_status(
+    context: ContextTypes.DEFAULT_TYPE, status: Message, job: Callable[..., Any]
+) -> None:
+    """Run an ingest job off the loop, editing `status` with progress and then the outcome."""
+    svc = _svc(context)
+    progress = _StatusProgress(status, asyncio.get_running_loop())
+    try:
+        report = await asyncio.to_thread(job, progress)
+    except ReportbotError as exc:
+        await progress.edit(f"❌ {esc(exc)}", final=True)
+        return
+    await svc.index.refresh(force=True)
+    documents = (await svc.index.get()).documents()
+    await progress.edit(render_ingest(report, documents), final=True)
+
+
+async def upload_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """An admin sent a file: download it, ingest it, reply with what was indexed."""
+    svc = _svc(context)
+    message = update.effective_message
+    document = message.document
+    if (document.file_size or 0) > svc.settings.max_file_bytes:
+        await message.reply_text(
+            f"That file is over the {svc.settings.max_file_bytes:,}-byte limit."
+        )
+        return
+    path = upload_path(svc.uploads_dir, document.file_name, document.file_unique_id)
+    status = await message.reply_html(f"⏳ Downloading <i>{fit(path.name, 200)}</i>…")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    await (await document.get_file()).download_to_drive(path)
+    meta = DocumentMeta(title=message.caption.strip()) if message.caption else None
+    job = partial(_ingest_job, svc, [path], meta=meta)
+    await _ingest_with_status(context, status, job)
+
+
+async def add_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/add URL [title]: fetch a document from the web and index it."""
+    svc = _svc(context)
+    message = update.effective_message
+    parts = _question_text(message, True).split(None, 1)
+    if not parts or urlparse(parts[0]).scheme not in ("http", "https"):
+        await message.reply_html("Usage: <code>/add https://example.org/report.pdf [title]</code>")
+        return
+    meta = DocumentMeta(title=parts[1].strip()) if len(parts) > 1 else None
+    status = await message.reply_html(f"⏳ Fetching {fit(parts[0], 300)}…")
+    await _ingest_with_status(context, status, partial(_ingest_job, svc, [parts[0]], meta=meta))
+
+
+async def remove_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/remove DOC: take a document out of the index."""
+    svc = _svc(context)
+    message = update.effective_message
+    doc_ids = _question_text(message, True).split()
+    if not doc_ids:
+        await message.reply_html("Usage: <code>/remove DOC_ID</code> (ids are in /sources)")
+        return
+    status = await message.reply_html("⏳ Removing…")
+    job = partial(_remove_job, svc, doc_ids)
+    await _ingest_with_status(context, status, job)
+
+
+async def reindex_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/reindex: rebuild the index from its sources."""
+    svc = _svc(context)
+    sources = [d["source"] for d in (await svc.index.get()).documents() if d.get("source")]
+    status = await update.effective_message.reply_html(
+        f"⏳ Rebuilding the index from {len(sources)} sources…"
+    )
+    await _ingest_with_status(context, status, partial(_ingest_job, svc, sources, rebuild=True))
+
+
+async def stats_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """/stats: index figures and usage counts."""
+    svc = _svc(context)
+    info = (await svc.index.get()).info()
+    usage = await asyncio.to_thread(svc.state.counts)
+    await update.effective_message.reply_html(render_stats(info, usage))
+
+
+async def refuse(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Admin commands and uploads from anyone else: a polite refusal, nothing changes."""
+    log.info(
+        "refused admin action from user %s", update.effective_user and update.effective_user.id
+    )
+    await update.effective_message.reply_text(NOT_ADMIN)
+
+
+def _ingest_job(
+    svc: Services,
+    sources: list[Any],
+    progress: Callable[..., None],
+    meta: DocumentMeta | None = None,
+    rebuild: bool = False,
+) -> ingest.IngestReport:
+    settings = svc.settings
+    return ingest.ingest(
+        settings.index_dir,
+        sources,
+        embedder=svc.embedder,
+        meta=meta,
+        rebuild=rebuild,
+        progress=progress,
+        max_bytes=settings.max_file_bytes,
+        fetch_timeout=settings.fetch_timeout,
+        allow_private=settings.allow_private_urls,
+    )
+
+
+def _remove_job(
+    svc: Services, doc_ids: list[str], progress: Callable[..., None]
+) -> ingest.IngestReport:
+    return ingest.remove(svc.settings.index_dir, doc_ids, embedder=svc.embedder)
+
+
+# --- errors -----------------------------------------------------------------------------------
+
+
+async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the error (with traceback when unexpected) and tell the user, if there is one."""
+    error = context.error
+    if isinstance(error, ReportbotError):
+        log.warning("%s: %s", type(error).__name__, error)
+        text = f"⚠️ {esc(error)}"
+    elif isinstance(error, Forbidden):
+        log.info("cannot reach the user (blocked the bot or left the chat): %s", error)
+        return
+    elif isinstance(error, BadRequest) and "not modified" in str(error).lower():
+        return
+    elif isinstance(error, NetworkError) and update is None:
+        log.warning("Bot API unreachable: %s", error)  # polling retries by itself
+        return
+    else:
+        log.error("unhandled error in update handling", exc_info=error)
+        text = SORRY
+    if not isinstance(update, Update):
+        return
+    try:
+        if update.callback_query:
+            await update.callback_query.answer(re.sub(r"<[^>]+>", "", text)[:190])
+        elif update.inline_query:
+            await update.inline_query.answer([], cache_time=0)
+        elif update.effective_message and update.effective_chat:
+            await update.effective_message.reply_html(text)
+    except TelegramError as exc:
+        log.warning("could not tell the user about the error: %s", exc)
+
+
+# --- wiring -----------------------------------------------------------------------------------
+
+
+def api_urls(base: str | None) -> tuple[str, str]:
+    """(base_url, base_file_url) for PTB from TELEGRAM_API_BASE_URL (a server root)."""
+    root = (base or "https://api.telegram.org").rstrip("/")
+    root = root.removesuffix("/bot")
+    return f"{root}/bot", f"{root}/file/bot"
+
+
+def quiet_http_loggers() -> None:
+    """httpx logs each request URL at INFO, and the URL contains the token: keep it at WARNING."""
+    for name in ("httpx", "httpcore"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+async def _post_init(application: Application) -> None:
+    """Load the index and the model, warm them up, and register the commands."""
+    svc: Services = application.bot_data[SERVICES]
+    await svc.index.refresh()
+    try:
+        index = await svc.index.get()
+        await asyncio.to_thread(answering.answer, index, "warm up", k=1)
+        log.info("index ready: %s", index.info())
+    except (ReportbotError, InvalidQuestion) as exc:
+        log.error("the bot starts without an index: %s", exc)
+    commands = [BotCommand(c, d) for c, d in BOT_COMMANDS]
+    admin = commands + [BotCommand(c, d) for c, d in ADMIN_COMMANDS]
+    await application.bot.set_my_commands(commands, scope=BotCommandScopeDefault())
+    for admin_id in svc.settings.admin_ids:
+        try:
+            await application.bot.set_my_commands(admin, scope=BotCommandScopeChat(admin_id))
+        except TelegramError as exc:  # the admin has not opened a chat with the bot yet
+            log.info("could not set admin commands for %s: %s", admin_id, exc)
+
+
+def build_application(
+    settings: Settings,
+    *,
+    embedder: Any = None,
+    request: BaseRequest | None = None,
+    get_updates_request: BaseRequest | None = None,
+) -> Application:
+    """The whole bot, wired in one place. `embedder` defaults to the configured model."""
+    if settings.telegram_bot_token is None:
+        raise ReportbotError("TELEGRAM_BOT_TOKEN is not set: get one from @BotFather.")
+    quiet_http_loggers()
+    if embedder is None:
+        from bot.embedding import get_embedder  # loads lazily; the model itself loads on first use
+
+        embedder = get_embedder(settings.model)
+    base_url, base_file_url = api_urls(settings.telegram_api_base_url)
+    application = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token.get_secret_value())
+        .base_url(base_url)
+        .base_file_url(base_file_url)
+        .request(request or RetryingRequest(connection_pool_size=64, read_timeout=10))
+        .get_updates_request(get_updates_request or RetryingRequest(connection_pool_size=2))
+        .rate_limiter(AIORateLimiter(max_retries=5))
+        .defaults(
+            Defaults(
+                parse_mode=ParseMode.HTML,
+                link_preview_options=LinkPreviewOptions(is_disabled=True),
+                allow_sending_without_reply=True,
+            )
+        )
+        .concurrent_updates(True)
+        .post_init(_post_init)
+        .build()
+    )
+    application.bot_data[SERVICES] = Services(
+        settings=settings,
+        index=IndexHolder(settings.index_dir, embedder),
+        state=BotState(settings.index_dir / "bot.db"),
+        limiter=RateLimiter(settings.rate_limit_per_minute),
+        embedder=embedder,
+    )
+
+    new = filters.UpdateType.MESSAGE  # not edits, not channel posts
+    admin = new & filters.User(user_id=settings.admin_ids)
+    admin_commands = ["add", "remove", "reindex", "stats"]
+    private = filters.ChatType.PRIVATE
+    private_text = new & private & filters.TEXT & ~filters.COMMAND
+    group_text = new & filters.ChatType.GROUPS & filters.TEXT & ~filters.COMMAND & _AddressedToBot()
+
+    application.add_handler(TypeHandler(Update, gate), group=-1)
+    application.add_handlers(
+        [
+            CommandHandler(["start", "help"], help_command, filters=new),
+            CommandHandler("sources", sources_command, filters=new),
+            CommandHandler("ask", ask_command, filters=new),
+            CommandHandler("check", check_command, filters=new),
+            CommandHandler("add", add_command, filters=admin),
+            CommandHandler("remove", remove_command, filters=admin),
+            CommandHandler("reindex", reindex_command, filters=admin),
+            CommandHandler("stats", stats_command, filters=admin),
+            CommandHandler(admin_commands, refuse, filters=new),
+            MessageHandler(admin & private & filters.Document.ALL, upload_document),
+            MessageHandler(new & private & filters.Document.ALL, refuse),
+            MessageHandler(private_text | group_text, ask_message),
+            CallbackQueryHandler(more_button, pattern=r"^more:"),
+            CallbackQueryHandler(context_button, pattern=r"^ctx:"),
+            CallbackQueryHandler(source_button, pattern=r"^src:"),
+            CallbackQueryHandler(feedback_button, pattern=r"^fb:"),
+            InlineQueryHandler(inline_query),
+            TypeHandler(Update, ignore),
+        ]
+    )
+    application.add_error_handler(on_error)
+    return application
+
+
+def run_bot(settings: Settings) -> None:
+    """`reportbot run`: long polling, or a webhook when TELEGRAM_WEBHOOK_URL is set."""
+    application = build_application(settings)
+    if not settings.telegram_webhook_url:
+        application.run_polling(allowed_updates=Update.ALL_TYPES)
+        return
+    secret = (
+        settings.telegram_webhook_secret.get_secret_value()
+        if settings.telegram_webhook_secret
+        else secrets.token_urlsafe(32)
+    )
+    application.run_webhook(
+        listen=settings.webhook_listen,
+        port=settings.webhook_port,
+        url_path=urlparse(settings.telegram_webhook_url).path.lstrip("/"),
+        webhook_url=settings.telegram_webhook_url,
+        secret_token=secret,
+        allowed_updates=Update.ALL_TYPES,
+    )

@@ -1,0 +1,537 @@
+"""Answers, verdicts and listings as Telegram HTML: pure functions, no network, no state.
+
+Every string that comes from a document or a user is escaped here and nowhere else. Lengths are
+counted in UTF-16 code units on the raw HTML, which is stricter than Telegram's own limit
+(4096 characters after entity parsing), so a message that fits here fits there.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InlineQueryResultArticle,
+    InputTextMessageContent,
+)
+from telegram.constants import ParseMode
+
+from bot.models import Answer, Passage
+
+MAX_MESSAGE = 4096  # Telegram's limit on one message's text
+MAX_CALLBACK_DATA = 64  # bytes
+MAX_INLINE_RESULTS = 10
+HEADER_BUDGET = 400  # room kept for the header on the first message of an answer
+ELLIPSIS = "…"
+
+BOT_COMMANDS: tuple[tuple[str, str], ...] = (
+    ("ask", "Ask a question about the reports"),
+    ("sources", "List the indexed documents"),
+    ("check", "Check a claim against the reports"),
+    ("help", "How to use this bot"),
+    ("start", "What this bot knows"),
+)
+ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
+    ("add", "Index a document from a URL"),
+    ("remove", "Remove a document by id"),
+    ("reindex", "Rebuild the index from its sources"),
+    ("stats", "Index and usage figures"),
+)
+
+_VERDICT_LABELS = {
+    "supported": "✅ Supported",
+    "contradicted": "❌ Contradicted",
+    "refuted": "❌ Contradicted",
+    "partially_supported": "◐ Partly supported",
+    "not_enough_evidence": "❔ Not enough evidence",
+    "unverifiable": "❔ Not enough evidence",
+    "not_found": "❔ Not in the reports",
+}
+
+
+# --- lengths and escaping ---------------------------------------------------------------------
+
+
+def tg_len(text: str) -> int:
+    """Length as Telegram counts it: UTF-16 code units."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def esc(text: object) -> str:
+    """Escape text for Telegram HTML (`<`, `>`, `&`, and quotes for attribute values)."""
+    return html.escape(str(text), quote=True)
+
+
+def _char_cost(ch: str) -> int:
+    """UTF-16 length of one character once escaped."""
+    return tg_len(esc(ch))
+
+
+def fit(text: str, budget: int) -> str:
+    """`text` escaped, cut at a word boundary with an ellipsis so that it costs <= `budget`."""
+    escaped = esc(text)
+    if tg_len(escaped) <= budget:
+        return escaped
+    room = budget - tg_len(ELLIPSIS)
+    used, end = 0, 0
+    for ch in text:
+        cost = _char_cost(ch)
+        if used + cost > room:
+            break
+        used += cost
+        end += 1
+    cut = text[:end]
+    space = cut.rfind(" ")
+    if space > end // 2:
+        cut = cut[:space]
+    return esc(cut.rstrip()) + ELLIPSIS
+
+
+def _safe_url(url: str) -> str:
+    """The URL if it is a plain http(s) link Telegram will accept, else empty."""
+    url = url.strip()
+    if re.match(r"^https?://[^\s<>\"]+$", url):
+        return url
+    return ""
+
+
+# --- passages ---------------------------------------------------------------------------------
+
+
+def _highlight_span(passage: Passage) -> tuple[int, int]:
+    """Where the key sentence sits inside the quote; (0, 0) when it cannot be found verbatim."""
+    quote, hl = passage.quote, passage.highlight
+    if not hl:
+        return 0, 0
+    start = passage.highlight_start
+    if start >= 0 and quote[start : start + len(hl)] == hl:
+        return start, start + len(hl)
+    found = quote.find(hl)
+    if found >= 0:
+        return found, found + len(hl)
+    return 0, 0
+
+
+def _quote_window(quote: str, hs: int, he: int, budget: int) -> tuple[int, int, int]:
+    """A window [a, b) of `quote` around the highlight whose escaped text fits `budget`.
+
+    Returns (a, b, highlight_end) where highlight_end may be cut short when the highlight alone
+    is too long. Works on raw characters, so no cut can fall inside an escape or a tag.
+    """
+    costs = [_char_cost(c) for c in quote]
+    ellipses = 2 * (tg_len(ELLIPSIS) + 1)
+    room = max(budget - ellipses, 1)
+    used = 0
+    he_cut = hs
+    while he_cut < he and used + costs[he_cut] <= room:
+        used += costs[he_cut]
+        he_cut += 1
+    a, b = hs, he_cut
+    if he_cut < he:  # the highlight itself had to be cut
+        return a, b, he_cut
+    grew = True
+    while grew:
+        grew = False
+        if b < len(quote) and used + costs[b] <= room:
+            used += costs[b]
+            b += 1
+            grew = True
+        if a > 0 and used + costs[a - 1] <= room:
+            used += costs[a - 1]
+            a -= 1
+            grew = True
+    # Snap to word boundaries, never into the highlight.
+    if a > 0:
+        space = quote.find(" ", a, hs)
+        if space != -1:
+            a = space + 1
+    if b < len(quote):
+        space = quote.rfind(" ", he_cut, b)
+        if space != -1:
+            b = space
+    return a, b, he_cut
+
+
+def render_citation(
+    title: str, publisher: str, date: str, location: str = "", url: str = ""
+) -> str:
+    """One citation line: title, publisher, date, location, link; empty fields are left out."""
+    parts = [f"<i>{fit(title, 300)}</i>" if title else "<i>Untitled document</i>"]
+    parts += [fit(x, 200) for x in (publisher, date, location) if x]
+    link = _safe_url(url)
+    if link and tg_len(link) <= 1000:
+        parts.append(f'<a href="{esc(link)}">link</a>')
+    return "— " + " · ".join(parts)
+
+
+def render_passage(passage: Passage, number: int | None = None, *, limit: int = MAX_MESSAGE) -> str:
+    """One quote as a blockquote with its key sentence in bold, followed by its citation."""
+    citation = render_citation(
+        passage.title, passage.publisher, passage.date, passage.location, passage.url
+    )
+    prefix = f"<b>{number}.</b> " if number is not None else ""
+    head = f"{prefix}<blockquote>"
+    tail = f"</blockquote>{citation}"
+    overhead = tg_len(head) + tg_len(tail) + tg_len("<b></b>")
+    quote = passage.quote
+    hs, he = _highlight_span(passage)
+    budget = limit - overhead
+    body_cost = sum(_char_cost(c) for c in quote)
+    if body_cost <= budget:
+        a, b, he_cut = 0, len(quote), he
+    else:
+        a, b, he_cut = _quote_window(quote, hs, he, budget)
+    if he_cut > hs:
+        body = f"{esc(quote[a:hs])}<b>{esc(quote[hs:he_cut])}</b>{esc(quote[he_cut:b])}"
+    else:  # no key sentence to highlight
+        body = esc(quote[a:b])
+    if a > 0:
+        body = ELLIPSIS + " " + body
+    if b < len(quote) or he_cut < he:
+        body = body + " " + ELLIPSIS
+    return f"{head}{body}{tail}"
+
+
+def pack(blocks: Iterable[str], *, first: str = "", limit: int = MAX_MESSAGE) -> list[str]:
+    """Join blocks into as few messages as fit, splitting only between blocks."""
+    messages: list[str] = []
+    current = first
+    for block in blocks:
+        joined = f"{current}\n\n{block}" if current else block
+        if tg_len(joined) <= limit:
+            current = joined
+            continue
+        if current:
+            messages.append(current)
+        current = block
+    if current:
+        messages.append(current)
+    return messages
+
+
+def render_answer(answer: Answer, *, offset: int = 0, limit: int = MAX_MESSAGE) -> list[str]:
+    """An answer as one or more HTML messages, split cleanly between passages.
+
+    `offset` > 0 marks a "More" page, where running out of passages is not "not covered".
+    """
+    if answer.status != "found" or not answer.passages:
+        return [render_not_found(answer, more=offset > 0 or answer.offset > 0)]
+    first_n = answer.offset + 1
+    last_n = answer.offset + len(answer.passages)
+    span = f"{first_n}" if first_n == last_n else f"{first_n}–{last_n}"
+    header = f"🔎 <i>{fit(answer.question, 300)}</i>\nFrom the reports (passage {span}):"
+    blocks = [
+        render_passage(p, answer.offset + i + 1, limit=limit - HEADER_BUDGET)
+        for i, p in enumerate(answer.passages)
+    ]
+    return pack(blocks, first=header, limit=limit)
+
+
+def render_not_found(answer: Answer, *, more: bool = False) -> str:
+    """The plain 'not covered' reply, with the closest topics when there are any."""
+    if more:
+        return "No more passages for that question."
+    text = (
+        f"The reports I have do not cover <i>{fit(answer.question, 300)}</i>.\n"
+        "Send /sources to see what they are about."
+    )
+    if answer.suggestions:
+        topics = "\n".join(f"• {fit(s, 200)}" for s in answer.suggestions[:5])
+        text += f"\n\nClosest topics:\n{topics}"
+    return text
+
+
+# --- buttons ----------------------------------------------------------------------------------
+
+
+def callback(action: str, *values: int | str) -> str:
+    """Callback data `action:v1:v2`; raises ValueError when it would exceed Telegram's 64 bytes."""
+    data = ":".join([action, *map(str, values)])
+    if len(data.encode("utf-8")) > MAX_CALLBACK_DATA:
+        raise ValueError(f"callback data over {MAX_CALLBACK_DATA} bytes: {data!r}")
+    return data
+
+
+def parse_callback(data: str) -> tuple[str, list[int]]:
+    """Inverse of `callback` for integer values; raises ValueError on anything else."""
+    action, *values = data.split(":")
+    return action, [int(v) for v in values]
+
+
+def answer_keyboard(answer: Answer, question_id: int, *, k: int) -> InlineKeyboardMarkup | None:
+    """More / Context / Source per passage / 👍 👎 under an answer."""
+    if answer.status != "found" or not answer.passages:
+        return None
+    rows: list[list[InlineKeyboardButton]] = []
+    for i, p in enumerate(answer.passages):
+        n = answer.offset + i + 1
+        rows.append(
+            [
+                InlineKeyboardButton(f"📖 Context {n}", callback_data=callback("ctx", p.chunk_id)),
+                InlineKeyboardButton(f"📄 Source {n}", callback_data=callback("src", p.chunk_id)),
+            ]
+        )
+    last = []
+    if len(answer.passages) >= k:
+        next_offset = answer.offset + len(answer.passages)
+        last.append(
+            InlineKeyboardButton("More ▸", callback_data=callback("more", question_id, next_offset))
+        )
+    last.append(InlineKeyboardButton("👍", callback_data=callback("fb", question_id, 1)))
+    last.append(InlineKeyboardButton("👎", callback_data=callback("fb", question_id, -1)))
+    rows.append(last)
+    return InlineKeyboardMarkup(rows)
+
+
+# --- context and source -----------------------------------------------------------------------
+
+
+def render_context(
+    chunks: Sequence[Mapping[str, Any]],
+    focus_chunk_id: int,
+    document: Mapping[str, Any],
+    *,
+    limit: int = MAX_MESSAGE,
+) -> str:
+    """The paragraphs around a quote; the quoted one as a blockquote."""
+    focus = next((c for c in chunks if c["id"] == focus_chunk_id), None)
+    location = _chunk_location(focus) if focus else ""
+    header = "<b>Context</b>\n" + render_citation(
+        document.get("title", ""),
+        document.get("publisher", ""),
+        document.get("date", ""),
+        location,
+        document.get("url", ""),
+    )
+    budget = limit - tg_len(header) - 64
+    share = max(budget // max(len(chunks), 1) - 32, 50)
+    parts = []
+    for c in chunks:
+        text = fit(c["text"], share)
+        parts.append(f"<blockquote>{text}</blockquote>" if c["id"] == focus_chunk_id else text)
+    return header + "\n\n" + "\n\n".join(parts)
+
+
+def _chunk_location(chunk: Mapping[str, Any]) -> str:
+    if chunk.get("page"):
+        return f"page {chunk['page']}"
+    if chunk.get("paragraph"):
+        return f"paragraph {chunk['paragraph']}"
+    return ""
+
+
+def render_source(document: Mapping[str, Any]) -> str:
+    """A document's details: title, publisher, author, date, format, size in passages, link."""
+    lines = [f"<b>{fit(document.get('title') or 'Untitled document', 500)}</b>"]
+    for label, key in (
+        ("Publisher", "publisher"),
+        ("Author", "author"),
+        ("Date", "date"),
+        ("Format", "format"),
+    ):
+        if document.get(key):
+            lines.append(f"{label}: {fit(str(document[key]), 300)}")
+    if document.get("chunks") is not None:
+        lines.append(f"Passages: {int(document['chunks'])}")
+    lines.append(f"Id: <code>{fit(str(document.get('id', '')), 300)}</code>")
+    link = _safe_url(str(document.get("url") or ""))
+    if link:
+        lines.append(f'<a href="{esc(link)}">{fit(link, 500)}</a>')
+    return "\n".join(lines)
+
+
+# --- help, sources, stats ---------------------------------------------------------------------
+
+
+def example_questions(documents: Sequence[Mapping[str, Any]], n: int = 3) -> list[str]:
+    """Example questions built from the titles of the indexed documents."""
+    examples = []
+    for doc in documents[:n]:
+        title = str(doc.get("title") or "").strip().rstrip(".?!")
+        if title:
+            examples.append(f"What does “{title}” say?")
+    return examples
+
+
+def render_help(
+    documents: Sequence[Mapping[str, Any]], *, bot_username: str = "", is_admin: bool = False
+) -> str:
+    """What the bot knows and how to use it, with example questions from the indexed reports."""
+    count = len(documents)
+    knows = (
+        f"I answer questions about {count} report{'s' if count != 1 else ''} "
+        "by quoting them word for word, with a citation for every quote."
+        if count
+        else "No reports are indexed yet, so I cannot answer questions for now."
+    )
+    lines = [
+        "<b>Ask me about the reports</b>",
+        knows,
+        "",
+        "Send a question as a message, or use /ask QUESTION (in groups: /ask, mention me, "
+        "or reply to one of my messages).",
+    ]
+    examples = example_questions(documents)
+    if examples:
+        lines += ["", "<b>Try</b>"] + [f"• <code>{fit(q, 300)}</code>" for q in examples]
+    if bot_username:
+        lines += ["", f"In any chat, type <code>@{esc(bot_username)} question</code>."]
+    lines += ["", "/sources lists the documents · /check CLAIM checks a claim"]
+    if is_admin:
+        lines += [
+            "",
+            "<b>Admin</b>: send a PDF, HTML, TXT, MD or DOCX file to index it (a caption sets "
+            "the title) · /add URL · /remove DOC · /reindex · /stats",
+        ]
+    return "\n".join(lines)
+
+
+def render_sources(documents: Sequence[Mapping[str, Any]]) -> list[str]:
+    """The list of indexed documents, split over messages when long."""
+    if not documents:
+        return ["No documents are indexed yet."]
+    blocks = []
+    for i, doc in enumerate(documents, 1):
+        meta = [fit(str(doc[k]), 200) for k in ("publisher", "date") if doc.get(k)]
+        line = f"{i}. <b>{fit(doc.get('title') or 'Untitled document', 400)}</b>"
+        if meta:
+            line += " — " + ", ".join(meta)
+        line += f"\n   <code>{fit(str(doc.get('id', '')), 300)}</code>"
+        if doc.get("chunks") is not None:
+            line += f" · {int(doc['chunks'])} passages"
+        link = _safe_url(str(doc.get("url") or ""))
+        if link:
+            line += f' · <a href="{esc(link)}">link</a>'
+        blocks.append(line)
+    return pack(blocks, first=f"<b>{len(documents)} documents</b>")
+
+
+def _size(n: int) -> str:
+    size = float(n)
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1024 or unit == "GB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{n} B"
+
+
+def render_stats(info: Mapping[str, Any], usage: Mapping[str, int]) -> str:
+    """Index figures and usage counts for admins."""
+    lines = [
+        "<b>Index</b>",
+        f"Documents: {info.get('documents', 0)}",
+        f"Passages: {info.get('chunks', 0)}",
+        f"Size: {_size(int(info.get('size_bytes', 0)))}",
+        f"Model: <code>{fit(str(info.get('model', '?')), 200)}</code>"
+        f" ({info.get('dimension', '?')} dimensions)",
+        f"Generation: <code>{fit(str(info.get('generation', '?')), 200)}</code>",
+        "",
+        "<b>Usage</b>",
+        f"Questions asked: {usage.get('questions', 0)}",
+        f"Feedback: 👍 {usage.get('up', 0)} · 👎 {usage.get('down', 0)}",
+    ]
+    return "\n".join(lines)
+
+
+def render_ingest(report: Any, documents: Sequence[Mapping[str, Any]]) -> str:
+    """What an ingest did: the documents added or updated (title, passages), time taken."""
+    by_id = {d.get("id"): d for d in documents}
+    mark = "❌" if report.failed and not (report.changed or report.unchanged) else "✅"
+    lines = [f"{mark} {fit(report.summary(), 1000)}"]
+    for label, ids in (("Indexed", report.added), ("Updated", report.updated)):
+        for doc_id in ids[:20]:
+            doc = by_id.get(doc_id, {})
+            title = doc.get("title") or doc_id
+            chunks = doc.get("chunks")
+            line = f"{label}: <b>{fit(str(title), 300)}</b> (<code>{fit(str(doc_id), 200)}</code>"
+            line += f", {int(chunks)} passages)" if chunks is not None else ")"
+            lines.append(line)
+    if report.unchanged and not (report.added or report.updated or report.removed):
+        lines.append("Nothing changed: the index already had this.")
+    for source, reason in report.failed[:20]:
+        lines.append(f"❌ {fit(str(source), 200)}: {fit(str(reason), 400)}")
+    for doc_id in report.removed[:20]:
+        lines.append(f"Removed: <code>{fit(str(doc_id), 200)}</code>")
+    lines.append(f"Took {float(report.seconds):.1f} s.")
+    return fit_html_lines(lines)
+
+
+def fit_html_lines(lines: Sequence[str], limit: int = MAX_MESSAGE) -> str:
+    """Join complete lines (each well-formed HTML) while they fit; never cuts inside one."""
+    out: list[str] = []
+    used = 0
+    for line in lines:
+        cost = tg_len(line) + 1
+        if used + cost > limit - 10:
+            out.append(ELLIPSIS)
+            break
+        out.append(line)
+        used += cost
+    return "\n".join(out)
+
+
+# --- fact checks ------------------------------------------------------------------------------
+
+
+def passage_from_dict(data: Mapping[str, Any]) -> Passage:
+    """A Passage from its `to_dict()` form, tolerating missing optional fields."""
+    return Passage(
+        quote=str(data.get("quote", "")),
+        highlight=str(data.get("highlight", "")),
+        highlight_start=int(data.get("highlight_start", 0) or 0),
+        doc_id=str(data.get("doc_id", "")),
+        title=str(data.get("title", "")),
+        publisher=str(data.get("publisher", "")),
+        author=str(data.get("author", "")),
+        date=str(data.get("date", "")),
+        url=str(data.get("url", "")),
+        location=str(data.get("location", "")),
+        start=int(data.get("start", 0) or 0),
+        end=int(data.get("end", 0) or 0),
+        score=float(data.get("score", 0.0) or 0.0),
+        chunk_id=int(data.get("chunk_id", 0) or 0),
+    )
+
+
+def render_verdict(verdict: Mapping[str, Any], *, limit: int = MAX_MESSAGE) -> list[str]:
+    """A fact-check verdict: label, explanation, then the evidence quotes with citations."""
+    raw = str(verdict.get("verdict", "")).strip()
+    label = _VERDICT_LABELS.get(raw.lower(), esc(raw.replace("_", " ").capitalize() or "Verdict"))
+    header = f"<b>{label}</b>"
+    if verdict.get("claim"):
+        header += f"\nClaim: <i>{fit(str(verdict['claim']), 300)}</i>"
+    if verdict.get("explanation"):
+        header += f"\n{fit(str(verdict['explanation']), 800)}"
+    evidence = verdict.get("evidence") or []
+    blocks = [
+        render_passage(passage_from_dict(e), i, limit=limit - 1500)
+        for i, e in enumerate(evidence, 1)
+        if isinstance(e, Mapping)
+    ]
+    return pack(blocks, first=header, limit=limit)
+
+
+# --- inline mode ------------------------------------------------------------------------------
+
+
+def inline_results(answer: Answer) -> list[InlineQueryResultArticle]:
+    """Inline-mode results: each inserts one quote with its citation."""
+    results = []
+    if answer.status != "found":
+        return results
+    for i, p in enumerate(answer.passages[:MAX_INLINE_RESULTS], 1):
+        results.append(
+            InlineQueryResultArticle(
+                id=f"{p.chunk_id}-{i}",
+                title=(p.title or "Untitled document")[:200],
+                description=(p.highlight or p.quote)[:200],
+                input_message_content=InputTextMessageContent(
+                    render_passage(p), parse_mode=ParseMode.HTML
+                ),
+            )
+        )
+    return results
