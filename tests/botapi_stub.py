@@ -469,6 +469,8 @@ class BotApiStub:
                     break
         except (ConnectionError, asyncio.IncompleteReadError, ValueError):
             pass
+        except asyncio.CancelledError:  # the stub is shutting down
+            return
         finally:
             with contextlib.suppress(Exception):
                 writer.close()
