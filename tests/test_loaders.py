@@ -7,6 +7,9 @@ import http.server
 import io
 import ipaddress
 import json
+import shutil
+import ssl
+import subprocess
 import threading
 import time
 import zipfile
@@ -723,3 +726,29 @@ def test_every_redirect_hop_is_rechecked(public_loopback: Server, location: str)
     with pytest.raises(FetchError, match=r"redirected to"):
         load(f"http://reports.example:{server.port}/hop")
     assert [path for path, _ in server.seen] == ["/hop"]
+
+
+@pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
+def test_https_pinned_to_the_address_still_sends_the_real_name(
+    public_loopback: Server, tmp_path: Path
+) -> None:
+    """TLS goes to the checked IP, but SNI (and certificate checks) use the host name."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        [
+            *("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1"),
+            *("-keyout", str(key), "-out", str(cert), "-subj", "/CN=reports.example"),
+        ],
+        check=True,
+        capture_output=True,
+    )
+    names: list[str | None] = []
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    context.sni_callback = lambda sock, name, ctx: names.append(name)
+    server = public_loopback
+    server.httpd.socket = context.wrap_socket(server.httpd.socket, server_side=True)
+    # Self-signed, so verification fails, after the handshake has shown which name was sent.
+    with pytest.raises(FetchError, match="CERTIFICATE_VERIFY_FAILED"):
+        load(f"https://reports.example:{server.port}/page")
+    assert names == ["reports.example"]
