@@ -541,10 +541,10 @@ def _reason(exc: BaseException) -> str:
 
 
 def _load_url(url: str, *, max_bytes: int, timeout: float, allow_private: bool) -> RawDocument:
-    data, content_type, charset = _fetch(
+    data, content_type, charset, final_url = _fetch(
         url, max_bytes=max_bytes, timeout=timeout, allow_private=allow_private
     )
-    fmt = _format_for(url, content_type)
+    fmt = _format_for(url, final_url, content_type)
     if not data:
         raise BadDocument(f"{url} returned an empty body.")
     extracted = _extract(data, fmt, name=url, max_bytes=max_bytes, charset=charset, url=url)
@@ -558,11 +558,11 @@ def _load_url(url: str, *, max_bytes: int, timeout: float, allow_private: bool) 
     )
 
 
-def _format_for(url: str, content_type: str) -> str:
+def _format_for(url: str, final_url: str, content_type: str) -> str:
     """The content type decides; a generic or missing one falls back to the URL's suffix."""
     fmt = _FORMAT_BY_CONTENT_TYPE.get(content_type)
     if fmt is None and content_type in _GENERIC_CONTENT_TYPES:
-        fmt = _FORMAT_BY_SUFFIX.get(Path(httpx.URL(url).path).suffix.lower())
+        fmt = _FORMAT_BY_SUFFIX.get(Path(httpx.URL(final_url).path).suffix.lower())
     if fmt is None:
         raise UnsupportedFormat(
             f"{url} is {content_type or 'of unknown type'}, which reportbot cannot read "
@@ -582,8 +582,11 @@ class _Hop:
 
 def _fetch(
     url: str, *, max_bytes: int, timeout: float, allow_private: bool
-) -> tuple[bytes, str, str | None]:
-    """GET `url` following redirects, each hop re-checked; returns (body, content type, charset)."""
+) -> tuple[bytes, str, str | None, str]:
+    """GET `url`, following redirects with each hop re-checked.
+
+    Returns the body, media type, charset and the URL finally fetched.
+    """
     deadline = time.monotonic() + timeout
     current = url
     headers = {"User-Agent": "reportbot (+document loader)", "Accept-Encoding": "identity"}
@@ -614,7 +617,7 @@ def _fetch(
                     body = _read_body(response, url, max_bytes, deadline, timeout)
                     content_type = response.headers.get("content-type", "")
                     media = content_type.split(";")[0].strip().lower()
-                    return body, media, response.charset_encoding
+                    return body, media, response.charset_encoding, current
             except httpx.TimeoutException:
                 raise FetchError(f"{url} did not answer within {timeout:g} s.") from None
             except httpx.HTTPError as exc:

@@ -547,8 +547,10 @@ def test_url_docx_by_content_type_and_generic_type_by_suffix(
     data = make_docx(tmp_path / "r.docx").read_bytes()
     server.serve("/doc", data, loaders._DOCX_TYPE)
     server.serve("/blob/r.pdf", make_pdf(["Sniffed by suffix."]), "application/octet-stream")
+    server.redirect("/latest", "/blob/r.pdf")
     assert load(f"{server.base}/doc", allow_private=True).format == "docx"
     assert load(f"{server.base}/blob/r.pdf", allow_private=True).format == "pdf"
+    assert load(f"{server.base}/latest", allow_private=True).format == "pdf"  # final URL's suffix
 
 
 def test_url_redirect_is_followed(server: Server) -> None:
