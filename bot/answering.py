@@ -38,10 +38,12 @@ DENSE_WEIGHT = 1.0
 LEXICAL_WEIGHT = 1.0
 CANDIDATES = 50
 
-# Abstention (calibrated on tests/questions.py).
-MIN_DENSE = 0.50  # this similar on its own answers the question
+# Abstention (calibrated on tests/questions.py with scripts/calibrate.py).
+MIN_DENSE = 0.62  # this similar on its own answers the question
 MIN_COVERAGE = 0.45  # or: this share of the question's rare words...
 MIN_DENSE_WITH_TERMS = 0.20  # ...with at least this similarity
+COGNATE_MIN_LEN = 7  # words this long also match by prefix...
+COGNATE_PREFIX = 6  # ...of this many letters
 DUPLICATE_JACCARD = 0.8
 HIGHLIGHT_LEXICAL_WEIGHT = 0.3
 MAX_QUESTION_CHARS = 1000
@@ -253,35 +255,69 @@ def _lexical(index: ReportIndex, query: str, limit: int) -> list[tuple[int, floa
 
 
 def match_expression(query: str) -> str:
-    """An FTS5 query OR-ing the question's content words, each quoted (no query syntax leaks)."""
-    seen: list[str] = []
-    for word in re.findall(r"\w+", fold(query)):
-        if word not in STOPWORDS and word not in seen and not word.startswith("_"):
-            seen.append(word)
-    return " OR ".join(f'"{w}"' for w in seen[:64])
+    """An FTS5 query OR-ing the question's content words, each quoted (no query syntax leaks).
+
+    Long words also match by their first letters (`"export"*`), which finds English cognates
+    of Spanish words and plural or derived forms.
+    """
+    parts: list[str] = []
+    for word in dict.fromkeys(re.findall(r"\w+", fold(query))):
+        if word in STOPWORDS or word.startswith("_") or len(parts) >= 64:
+            continue
+        parts.append(f'"{word}"')
+        if len(word) >= COGNATE_MIN_LEN:
+            parts.append(f'"{word[:COGNATE_PREFIX]}"*')
+    return " OR ".join(parts)
 
 
-def _weighted_terms(index: ReportIndex, query: str) -> dict[str, float]:
-    """The question's content stems with their IDF over the index (unseen words: maximal)."""
-    stems = []
-    for word in set(re.findall(r"\w+", fold(query))) - STOPWORDS:
-        stems.extend(_stems(word))
-    stems = sorted(set(stems))
-    if not stems:
-        return {}
+@dataclass(frozen=True)
+class Term:
+    """A content word of the question: the index terms that count as it, and its IDF."""
+
+    word: str
+    variants: frozenset[str]
+    idf: float
+
+
+def _weighted_terms(index: ReportIndex, query: str) -> list[Term]:
+    """The question's content words with their IDF over the index.
+
+    A word the index has never seen (a Spanish word, say) is matched by prefix against the
+    index vocabulary, so cognates still count: "presidente" -> president, "exportaron" ->
+    export. A word with no match at all keeps the highest IDF: it is a topic the reports
+    do not mention, and it pulls coverage down.
+    """
     total = index.vectors.ntotal or 1
-    marks = ",".join("?" * len(stems))
-    df = dict(
-        index.db.execute(
-            f"SELECT term, doc FROM chunks_fts_vocab WHERE term IN ({marks})", stems
-        ).fetchall()
-    )
-    return {s: math.log(1 + (total - df.get(s, 0) + 0.5) / (df.get(s, 0) + 0.5)) for s in stems}
+    out: list[Term] = []
+    for word in dict.fromkeys(w for w in re.findall(r"\w+", fold(query)) if w not in STOPWORDS):
+        stems = _stems(word)
+        if not stems:
+            continue
+        stem = stems[0]
+        df = _df(index, stem)
+        variants = {stem}
+        if df == 0 and len(word) >= COGNATE_MIN_LEN:
+            prefix = word[:COGNATE_PREFIX]
+            rows = index.db.execute(
+                "SELECT term, doc FROM chunks_fts_vocab WHERE term >= ? AND term < ?",
+                [prefix, prefix + "\uffff"],
+            ).fetchall()
+            variants |= {t for t, _ in rows}
+            df = min(total, sum(d for _, d in rows))
+        idf = math.log(1 + (total - df + 0.5) / (df + 0.5))
+        out.append(Term(word, frozenset(variants), idf))
+    return out
 
 
-def _coverage(terms: dict[str, float], stems: set[str]) -> float:
-    total = sum(terms.values())
-    return sum(w for t, w in terms.items() if t in stems) / total if total else 0.0
+def _df(index: ReportIndex, stem: str) -> int:
+    row = index.db.execute("SELECT doc FROM chunks_fts_vocab WHERE term = ?", [stem]).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _coverage(terms: list[Term], stems: set[str]) -> float:
+    """Share of the question's IDF mass whose words appear in `stems`."""
+    total = sum(t.idf for t in terms)
+    return sum(t.idf for t in terms if t.variants & stems) / total if total else 0.0
 
 
 def _jaccard(a: set[str], b: set[str]) -> float:

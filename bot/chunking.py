@@ -3,8 +3,9 @@
 all-MiniLM-L6-v2 was trained on inputs of up to 128 word pieces and truncates at 256, so a chunk
 is at most `max_words` words (about 1.3 word pieces each). A paragraph that fits is one chunk; a
 longer one is split between sentences (a single overlong sentence between words). Short
-paragraphs (headings, bullets) are merged forward into the next one on the same page, so a
-heading travels with the text it introduces. Every chunk is `text[start:end]` exactly.
+paragraphs (headings) are merged forward into the next one on the same page, so a heading
+travels with the text it introduces, and the items of a list stay together while they fit.
+Every chunk is `text[start:end]` exactly.
 """
 
 from __future__ import annotations
@@ -15,11 +16,14 @@ from dataclasses import dataclass
 
 from bot.text import sentence_spans
 
+CHUNKING_VERSION = 2  # recorded in the index metadata: bump when the rules change
 MAX_WORDS = 100
 MIN_WORDS = 40
 
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 _WORD = re.compile(r"\S+")
+_SENTENCE_END = re.compile(r"[.!?:;…\"”’)]\s*$")
+_LIST_ITEM = re.compile(r"\s*(?:[•●▪◦‣∙*-]|\(?\d{1,2}[.)]|\(?[a-z][.)])\s")
 
 
 @dataclass(frozen=True)
@@ -54,11 +58,13 @@ def chunk_text(
         if chunks:
             last = chunks[-1]
             last_words = _count(text, last.start, last.end)
-            if (
-                last.page == page
-                and last_words < min_words
-                and last_words + _count(text, start, end) <= max_words
-            ):
+            fits = last_words + _count(text, start, end) <= max_words
+            tail = _last_paragraph(text, last)
+            merge = _is_heading(text, tail, last.end) or (
+                not _is_heading(text, start, end)
+                and (last_words < min_words or (_is_item(text, start) and _is_item(text, tail)))
+            )
+            if last.page == page and fits and merge:
                 chunks[-1] = ChunkSpan(last.start, end, last.paragraph, page)
                 continue
         chunks.append(ChunkSpan(start, end, paragraph, page))
@@ -108,6 +114,20 @@ def _split_words(text: str, start: int, end: int, max_words: int) -> list[tuple[
         group = spans[i : i + max_words]
         out.append((start + group[0].start(), start + group[-1].end()))
     return out
+
+
+def _is_heading(text: str, start: int, end: int) -> bool:
+    """A short line with no closing punctuation: a heading that belongs to what follows."""
+    return _count(text, start, end) <= 15 and not _SENTENCE_END.search(text, start, end)
+
+
+def _is_item(text: str, start: int) -> bool:
+    return bool(_LIST_ITEM.match(text, start))
+
+
+def _last_paragraph(text: str, chunk: ChunkSpan) -> int:
+    cut = text.rfind("\n\n", chunk.start, chunk.end)
+    return chunk.start if cut < 0 else cut + 2
 
 
 def _count(text: str, start: int, end: int) -> int:

@@ -52,6 +52,7 @@ _BYLINE_RE = re.compile(
     r"^(?:.{2,60}\s+profile image|by\s+[A-ZÁÉÍÓÚÑ][\w.'’-]+(?:\s+[A-ZÁÉÍÓÚÑ][\w.'’-]+){0,3})$"
 )
 _CHROME_RE = re.compile(r"[A-Z0-9&]{3,30}")
+_ITEM_RE = re.compile(r"(?:[•●▪◦‣∙*-]|\(?\d{1,2}[.)]|\(?[a-z][.)])\s")
 _SENTENCE_END = re.compile(r"[.!?:;…\"”’)]$")
 
 
@@ -134,16 +135,43 @@ def _lines(page: str) -> list[str]:
 
 
 def _reflow(page: str) -> list[str]:
+    """Join a PDF page's visual lines into paragraphs.
+
+    A paragraph ends at a blank line, or at a line that ends a sentence and stops well short
+    of the page's usual line width. Short unpunctuated lines (headings) and list items stand
+    alone. End-of-line hyphenation is undone.
+    """
+    lines = _lines(page)
+    widths = sorted(len(ln) for ln in lines if ln)
+    full = widths[int(len(widths) * 0.8)] if widths else 0
     paragraphs: list[str] = []
     current: list[str] = []
-    for line in [*_lines(page), ""]:
+
+    def flush() -> None:
+        if current:
+            paragraphs.append(" ".join(current))
+            current.clear()
+
+    for i, line in enumerate(lines):
         if not line:
-            if current:
-                paragraphs.append(" ".join(current))
-                current = []
+            flush()
             continue
+        following = lines[i + 1] if i + 1 < len(lines) else ""
+        short = len(line) < 0.8 * full
+        if _ITEM_RE.match(line):
+            flush()
         if current and current[-1].endswith("-") and line[:1].islower():
             current[-1] = current[-1][:-1] + line
         else:
             current.append(line)
+        ends_sentence = bool(_SENTENCE_END.search(line))
+        heading = (
+            len(current) == 1
+            and not ends_sentence
+            and not line.endswith("-")
+            and following[:1].isupper()
+        )
+        if short and (ends_sentence or heading):
+            flush()
+    flush()
     return paragraphs

@@ -29,7 +29,7 @@ from filelock import FileLock, Timeout
 
 from bot import index as idx
 from bot import loaders, store, vectors
-from bot.chunking import MAX_WORDS, MIN_WORDS, chunk_text, paragraph_starts
+from bot.chunking import CHUNKING_VERSION, MAX_WORDS, MIN_WORDS, chunk_text, paragraph_starts
 from bot.cleaning import CLEANING_VERSION, clean_pages
 from bot.embedding import Embedder
 from bot.errors import (
@@ -229,6 +229,7 @@ class _Builder:
         self.staging = staging
         self.embedder = embedder
         self.settings = {
+            "chunking_version": CHUNKING_VERSION,
             "max_words": MAX_WORDS,
             "min_words": MIN_WORDS,
             "cleaning_version": CLEANING_VERSION,
