@@ -631,10 +631,34 @@ def api_urls(base: str | None) -> tuple[str, str]:
     return f"{root}/bot", f"{root}/file/bot"
 
 
-def quiet_http_loggers() -> None:
-    """httpx logs each request URL at INFO, and the URL contains the token: keep it at WARNING."""
+class TokenFilter(logging.Filter):
+    """Replaces the bot token in a log record's message with `<token>`."""
+
+    def __init__(self, token: str) -> None:
+        super().__init__()
+        self.token = token
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if self.token in message:
+            record.msg, record.args = message.replace(self.token, "<token>"), ()
+        return True
+
+
+# Loggers that see Bot API URLs (which contain the token): PTB's Bot logs them at DEBUG.
+_URL_LOGGERS = ("telegram.Bot", "telegram.ext.ExtBot", "telegram.request.BaseRequest", "httpx")
+
+
+def protect_token(token: str) -> None:
+    """Keep the token out of logs: httpx at WARNING (it logs every URL at INFO), and a
+    redacting filter on the loggers that see URLs and on the root handlers."""
     for name in ("httpx", "httpcore"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    targets: list[logging.Filterer] = [logging.getLogger(n) for n in _URL_LOGGERS]
+    targets += logging.getLogger().handlers
+    for target in targets:
+        if not any(isinstance(f, TokenFilter) and f.token == token for f in target.filters):
+            target.addFilter(TokenFilter(token))
 
 
 async def _post_init(application: Application) -> None:
@@ -667,7 +691,7 @@ def build_application(
     """The whole bot, wired in one place. `embedder` defaults to the configured model."""
     if settings.telegram_bot_token is None:
         raise ReportbotError("TELEGRAM_BOT_TOKEN is not set: get one from @BotFather.")
-    quiet_http_loggers()
+    protect_token(settings.telegram_bot_token.get_secret_value())
     if embedder is None:
         from bot.embedding import get_embedder  # loads lazily; the model itself loads on first use
 

@@ -27,7 +27,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 from tornado.httputil import HTTPHeaders, parse_body_arguments
 
@@ -496,7 +496,7 @@ class BotApiStub:
         body: bytes,
         writer: asyncio.StreamWriter,
     ) -> bool:
-        path = urlparse(target).path
+        path = unquote(urlparse(target).path)
         m = re.match(r"^/(file/)?bot([^/]+)/(.+)$", path)
         if not m:
             await self._respond(
