@@ -1,0 +1,103 @@
+import pytest
+
+from bot.answering import answer, match_expression, prepare_question, search
+from bot.errors import InvalidQuestion
+from bot.index import ReportIndex
+from bot.ingest import ingest_raw
+from bot.models import DocumentMeta, RawDocument
+
+
+def test_quotes_are_exact_slices_of_the_cleaned_document(corpus_index):
+    result = answer(corpus_index, "Córdoba GPUs research cluster", k=3)
+    assert result.status == "found"
+    for p in result.passages:
+        text = corpus_index.document(p.doc_id)["text"]
+        assert p.quote == text[p.start : p.end]
+        assert p.highlight == p.quote[p.highlight_start : p.highlight_start + len(p.highlight)]
+        assert p.title and p.location.startswith("paragraph ")
+
+
+@pytest.mark.parametrize("spelling", ["Córdoba", "cordoba", "CORDOBA", "CÓRDOBA"])
+def test_case_and_accents_do_not_matter(corpus_index, spelling):
+    hits = search(corpus_index, f"{spelling} lab", mode="lexical")
+    top = corpus_index.chunk(hits[0].chunk_id)["text"]
+    assert "Córdoba" in top
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        'GPUs" OR "x',
+        "NEAR(Córdoba GPUs)",
+        "Córdoba AND OR NOT *",
+        "(((unbalanced",
+        "'; DROP TABLE chunks; --",
+        "<b>bold</b> & <i>",
+        "**markdown** _under_ [link](http://x)",
+        "مرحبا كيف حالك",
+        "e\u0301\u0301\u0301 combining",
+        "🤖🤖🤖",
+        "-GPUs ^Córdoba",
+    ],
+)
+def test_query_syntax_and_odd_text_are_answered_or_politely_refused(corpus_index, question):
+    try:
+        result = answer(corpus_index, question)
+    except InvalidQuestion as exc:
+        assert "question" in str(exc)
+    else:
+        assert result.status in ("found", "not_found")
+
+
+@pytest.mark.parametrize("question", ["", "   ", "\n\t", "???", "\x00\x01"])
+def test_empty_questions_are_refused_with_a_reason(question):
+    with pytest.raises(InvalidQuestion, match="question"):
+        prepare_question(question)
+
+
+def test_overlong_questions_are_refused():
+    with pytest.raises(InvalidQuestion, match="10,000 characters"):
+        prepare_question("a" * 10_000)
+    with pytest.raises(InvalidQuestion):
+        prepare_question("why " * 25_000)
+
+
+def test_match_expression_quotes_every_word():
+    assert match_expression('GPUs" OR NEAR') == '"gpus" OR "near"'
+    assert '"export"*' in match_expression("exportaciones")
+
+
+def test_near_duplicate_passages_collapse(tmp_path, hash_embedder):
+    para = "Exports of knowledge-based services reached USD 9.685 billion last year."
+    docs = [
+        RawDocument(
+            source=f"{name}.txt",
+            format="txt",
+            pages=[f"Heading {name}\n\n{para}\n\nSomething else entirely about {name}."],
+            content_hash=name,
+            doc_id=name,
+            meta=DocumentMeta(title=name),
+        )
+        for name in ("first", "second")
+    ]
+    ingest_raw(tmp_path, docs, embedder=hash_embedder)
+    index = ReportIndex.open(tmp_path, hash_embedder)
+    result = answer(index, "knowledge-based services exports billion", k=3)
+    quotes = [p.quote for p in result.passages]
+    assert sum(para in q for q in quotes) == 1
+
+
+def test_more_pages_through_the_ranking(corpus_index):
+    first = answer(corpus_index, "Argentina exports services", k=2)
+    more = answer(corpus_index, "Argentina exports services", k=2, offset=2)
+    assert first.status == more.status == "found"
+    assert not {p.chunk_id for p in first.passages} & {p.chunk_id for p in more.passages}
+
+
+def test_json_shape(corpus_index):
+    data = answer(corpus_index, "He even celebrates a $500 million investment pledge from Salesforce").to_dict()
+    assert set(data) >= {"question", "status", "passages"}
+    passage = data["passages"][0]
+    for key in ("quote", "highlight", "doc_id", "title", "publisher", "author", "date", "url",
+                "location", "start", "end", "score"):
+        assert key in passage

@@ -1,0 +1,158 @@
+import json
+import sqlite3
+
+import pytest
+from filelock import FileLock
+
+from bot import index as idx
+from bot.embedding import HashEmbedder
+from bot.errors import DocumentNotFound, IndexLocked, IndexMismatch
+from bot.index import ReportIndex, current_generation, verify
+from bot.ingest import ingest, remove
+from bot.models import DocumentMeta
+
+ARG = "argencon-mission-to-the-united-states"
+TEC = "techloy-argentina-wants-to-be-an-ai-hub"
+
+
+def _build(tmp_path, corpus, embedder):
+    index_dir = tmp_path / "index"
+    report = ingest(index_dir, [corpus], embedder=embedder)
+    return index_dir, report
+
+
+def test_first_ingest_adds_both_reports_with_metadata(tmp_path, corpus_copy, hash_embedder):
+    index_dir, report = _build(tmp_path, corpus_copy, hash_embedder)
+    assert sorted(report.added) == [ARG, TEC]
+    assert report.chunks_embedded == report.chunks_total > 10
+    assert verify(index_dir)["ok"]
+    doc = ReportIndex.open(index_dir, hash_embedder).document(TEC)
+    assert (doc["title"], doc["publisher"], doc["author"]) == (
+        "Argentina Wants to Be an AI Hub",
+        "Techloy",
+        "Kelechi Edeh",
+    )
+    assert doc["date"] == "" and doc["url"] == ""
+
+
+def test_rerun_does_no_embedding_work_and_publishes_nothing(tmp_path, corpus_copy):
+    class CountingEmbedder(HashEmbedder):
+        calls = 0
+
+        def encode(self, texts, **kw):
+            CountingEmbedder.calls += len(texts)
+            return super().encode(texts, **kw)
+
+    embedder = CountingEmbedder()
+    index_dir, _ = _build(tmp_path, corpus_copy, embedder)
+    before, generation = CountingEmbedder.calls, current_generation(index_dir)
+    report = ingest(index_dir, [corpus_copy], embedder=embedder)
+    assert sorted(report.unchanged) == [ARG, TEC]
+    assert CountingEmbedder.calls == before
+    assert current_generation(index_dir) == generation
+
+
+def test_changed_document_replaces_its_chunks_and_reuses_unchanged_vectors(
+    tmp_path, corpus_copy, hash_embedder
+):
+    index_dir, first = _build(tmp_path, corpus_copy, hash_embedder)
+    path = corpus_copy / f"{TEC}.txt"
+    path.write_text(path.read_text().replace("roughly 20 A100-level GPUs", "roughly 35 H100 GPUs"))
+    report = ingest(index_dir, [corpus_copy], embedder=hash_embedder)
+    assert report.updated == [TEC] and report.unchanged == [ARG]
+    assert report.chunks_embedded == 1  # only the chunk whose text changed
+    assert report.chunks_reused > 0
+    assert verify(index_dir)["ok"]
+    index = ReportIndex.open(index_dir, hash_embedder)
+    assert "35 H100" in index.document(TEC)["text"]
+    assert index.vectors.ntotal == first.chunks_total
+
+
+def test_remove_deletes_document_chunks_and_vectors(tmp_path, corpus_copy, hash_embedder):
+    index_dir, first = _build(tmp_path, corpus_copy, hash_embedder)
+    report = remove(index_dir, [TEC], embedder=hash_embedder)
+    assert report.removed == [TEC]
+    result = verify(index_dir)
+    assert result["ok"] and result["documents"] == 1
+    assert result["vectors"] < first.chunks_total
+    with pytest.raises(DocumentNotFound):
+        remove(index_dir, ["no-such-doc"], embedder=hash_embedder)
+
+
+def test_sync_removes_documents_deleted_from_the_folder(tmp_path, corpus_copy, hash_embedder):
+    index_dir, _ = _build(tmp_path, corpus_copy, hash_embedder)
+    (corpus_copy / f"{ARG}.txt").unlink()
+    report = ingest(index_dir, [corpus_copy], embedder=hash_embedder, sync=True)
+    assert report.removed == [ARG]
+    assert verify(index_dir)["documents"] == 1
+
+
+def test_rebuild_starts_from_scratch(tmp_path, corpus_copy, hash_embedder):
+    index_dir, _ = _build(tmp_path, corpus_copy, hash_embedder)
+    report = ingest(index_dir, [corpus_copy], embedder=hash_embedder, rebuild=True)
+    assert sorted(report.added) == [ARG, TEC]
+    assert verify(index_dir)["ok"]
+
+
+def test_second_ingest_is_refused_while_one_holds_the_lock(tmp_path, corpus_copy, hash_embedder):
+    index_dir = tmp_path / "index"
+    index_dir.mkdir()
+    with FileLock(index_dir / "ingest.lock"), pytest.raises(IndexLocked, match="already running"):
+        ingest(index_dir, [corpus_copy], embedder=hash_embedder)
+
+
+def test_index_built_with_another_model_is_refused(tmp_path, corpus_copy, hash_embedder):
+    index_dir, _ = _build(tmp_path, corpus_copy, hash_embedder)
+    other = HashEmbedder(128)
+    with pytest.raises(IndexMismatch, match="--rebuild"):
+        ReportIndex.open(index_dir, other)
+    with pytest.raises(IndexMismatch):
+        ingest(index_dir, [corpus_copy], embedder=other)
+    report = ingest(index_dir, [corpus_copy], embedder=other, rebuild_on_mismatch=True)
+    assert len(report.added) == 2
+    assert ReportIndex.open(index_dir, other).meta["dimension"] == 128
+
+
+def test_bad_files_are_reported_and_the_rest_ingested(tmp_path, corpus_copy, hash_embedder):
+    (corpus_copy / "broken.pdf").write_bytes(b"%PDF-1.4 not really")
+    (corpus_copy / "empty.txt").write_text("")
+    index_dir, report = _build(tmp_path, corpus_copy, hash_embedder)
+    assert sorted(report.added) == [ARG, TEC]
+    assert {s.rsplit("/", 1)[-1] for s, _ in report.failed} == {"broken.pdf", "empty.txt"}
+    assert all("\n" not in reason for _, reason in report.failed)
+
+
+def test_metadata_override_and_duplicate_upload(tmp_path, corpus_copy, hash_embedder):
+    index_dir, _ = _build(tmp_path, corpus_copy, hash_embedder)
+    copy = tmp_path / "upload.txt"
+    copy.write_text((corpus_copy / f"{TEC}.txt").read_text())
+    report = ingest(index_dir, [copy], embedder=hash_embedder, meta=DocumentMeta(title="X"))
+    assert report.unchanged == [TEC] and not report.added  # same content: nothing new
+
+
+def test_published_generation_records_what_built_it(tmp_path, corpus_copy, hash_embedder):
+    index_dir, _ = _build(tmp_path, corpus_copy, hash_embedder)
+    meta = json.loads((index_dir / current_generation(index_dir) / idx.META_NAME).read_text())
+    assert meta["model"] == hash_embedder.name and meta["dimension"] == 384
+    assert meta["normalized"] and meta["metric"] == "inner_product"
+    assert {"faiss-cpu", "sqlite"} <= set(meta["versions"])
+    assert meta["chunking"]["max_words"] > 0
+
+
+def test_verify_detects_a_vector_without_chunk(tmp_path, corpus_copy, hash_embedder):
+    index_dir, _ = _build(tmp_path, corpus_copy, hash_embedder)
+    db = sqlite3.connect(index_dir / current_generation(index_dir) / idx.DB_NAME)
+    with db:
+        db.execute("DELETE FROM chunks WHERE id = (SELECT max(id) FROM chunks)")
+    result = verify(index_dir)
+    assert not result["ok"]
+    assert any("vectors have no chunk" in p for p in result["problems"])
+
+
+def test_staging_left_by_a_killed_ingest_is_cleaned_up(tmp_path, corpus_copy, hash_embedder):
+    index_dir, _ = _build(tmp_path, corpus_copy, hash_embedder)
+    (index_dir / ".staging-123-456").mkdir()
+    (index_dir / ".staging-123-456" / "reportbot.db").write_text("half written")
+    ingest(index_dir, [corpus_copy], embedder=hash_embedder)
+    assert not list(index_dir.glob(".staging-*"))
+    assert verify(index_dir)["ok"]
