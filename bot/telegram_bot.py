@@ -689,9 +689,14 @@ def build_application(
     get_updates_request: BaseRequest | None = None,
 ) -> Application:
     """The whole bot, wired in one place. `embedder` defaults to the configured model."""
-    if settings.telegram_bot_token is None:
+    token = (
+        settings.telegram_bot_token.get_secret_value().strip()
+        if settings.telegram_bot_token
+        else ""
+    )
+    if not token:
         raise ReportbotError("TELEGRAM_BOT_TOKEN is not set: get one from @BotFather.")
-    protect_token(settings.telegram_bot_token.get_secret_value())
+    protect_token(token)
     if embedder is None:
         from bot.embedding import get_embedder  # loads lazily; the model itself loads on first use
 
@@ -699,7 +704,7 @@ def build_application(
     base_url, base_file_url = api_urls(settings.telegram_api_base_url)
     application = (
         ApplicationBuilder()
-        .token(settings.telegram_bot_token.get_secret_value())
+        .token(token)
         .base_url(base_url)
         .base_file_url(base_file_url)
         .request(request or RetryingRequest(connection_pool_size=64, read_timeout=10))
@@ -758,22 +763,29 @@ def build_application(
     return application
 
 
-def run_bot(settings: Settings) -> None:
-    """`reportbot run`: long polling, or a webhook when TELEGRAM_WEBHOOK_URL is set."""
-    application = build_application(settings)
-    if not settings.telegram_webhook_url:
-        application.run_polling(allowed_updates=Update.ALL_TYPES)
-        return
+def webhook_options(settings: Settings) -> dict[str, Any]:
+    """Arguments for `run_webhook`/`start_webhook`: always with a secret token, so requests that
+    do not carry Telegram's X-Telegram-Bot-Api-Secret-Token header are refused (403)."""
+    url = settings.telegram_webhook_url or ""
     secret = (
         settings.telegram_webhook_secret.get_secret_value()
         if settings.telegram_webhook_secret
         else secrets.token_urlsafe(32)
     )
-    application.run_webhook(
-        listen=settings.webhook_listen,
-        port=settings.webhook_port,
-        url_path=urlparse(settings.telegram_webhook_url).path.lstrip("/"),
-        webhook_url=settings.telegram_webhook_url,
-        secret_token=secret,
-        allowed_updates=Update.ALL_TYPES,
-    )
+    return {
+        "listen": settings.webhook_listen,
+        "port": settings.webhook_port,
+        "url_path": urlparse(url).path.lstrip("/"),
+        "webhook_url": url,
+        "secret_token": secret,
+        "allowed_updates": Update.ALL_TYPES,
+    }
+
+
+def run_bot(settings: Settings) -> None:
+    """`reportbot run`: long polling, or a webhook when TELEGRAM_WEBHOOK_URL is set."""
+    application = build_application(settings)
+    if settings.telegram_webhook_url:
+        application.run_webhook(**webhook_options(settings))
+    else:
+        application.run_polling(allowed_updates=Update.ALL_TYPES)

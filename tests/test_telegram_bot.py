@@ -23,7 +23,7 @@ from bot.config import Settings
 from bot.embedding import HashEmbedder
 from bot.index import current_generation
 from bot.ingest import ingest
-from bot.telegram_bot import RetryingRequest, build_application
+from bot.telegram_bot import RetryingRequest, build_application, webhook_options
 
 TOKEN = "987654:AAE-secret-token-never-in-logs"
 ADMIN = 42
@@ -494,3 +494,65 @@ def test_token_never_logged_even_when_everything_fails(
         or "Internal" in caplog.text
     )
     assert TOKEN not in caplog.text and TOKEN.split(":")[1] not in caplog.text
+
+
+# --- webhook mode -------------------------------------------------------------------------------
+
+
+def test_webhook_requires_the_secret_token(index_dir: Path) -> None:
+    import json
+    import socket
+    import urllib.error
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    settings_overrides = {
+        "telegram_webhook_url": "https://bot.example.org/tg-hook",
+        "telegram_webhook_secret": "s3cret-value",
+        "webhook_listen": "127.0.0.1",
+        "webhook_port": port,
+    }
+
+    def post(stub: BotApiStub, secret: str | None) -> int:
+        update = {"update_id": 10_000, "message": stub.message_payload(QUESTION)}
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{port}/tg-hook",
+            data=json.dumps(update).encode(),
+            headers={"Content-Type": "application/json"}
+            | ({"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {}),
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=5) as response:
+                return response.status
+        except urllib.error.HTTPError as exc:
+            return exc.code
+
+    with BotApiStub(TOKEN) as stub:
+
+        async def main() -> list[int]:
+            settings = Settings(
+                telegram_bot_token=stub.token,
+                telegram_api_base_url=stub.url,
+                index_dir=index_dir,
+                **settings_overrides,
+            )
+            app = build_application(settings, embedder=HashEmbedder())
+            async with app:
+                await app.start()
+                await app.updater.start_webhook(**webhook_options(settings))
+                codes = [
+                    await asyncio.to_thread(post, stub, secret)
+                    for secret in (None, "wrong", "s3cret-value")
+                ]
+                await replies(stub, USER, 1)
+                await app.updater.stop()
+                await app.stop()
+            return codes
+
+        codes = asyncio.run(main())
+    assert codes == [403, 403, 200]
+    assert stub.webhook["url"] == "https://bot.example.org/tg-hook"
+    assert stub.webhook["secret_token"] == "s3cret-value"
+    assert len(stub.messages(USER)) == 1
