@@ -47,6 +47,7 @@ COGNATE_PREFIX = 6  # ...of this many letters
 DUPLICATE_JACCARD = 0.8
 HIGHLIGHT_LEXICAL_WEIGHT = 0.3
 MAX_QUESTION_CHARS = 1000
+TIME_KINDS = ("year", "quarter", "period", "date")
 
 
 @dataclass

@@ -41,7 +41,9 @@ from bot.errors import (
     IngestError,
     UnsupportedFormat,
 )
+from bot.figures import parse_figures
 from bot.models import DocumentMeta, RawDocument
+from bot.text import sentence_spans
 
 log = logging.getLogger(__name__)
 
@@ -358,8 +360,36 @@ class _Builder:
                     .last_pk
                 )
                 pending.append((chunk_id, text, text_hash))
+                self._store_figures(chunk_id, doc_id, text, span.start)
         (report.updated if existing else report.added).append(doc_id)
         return doc_id
+
+    def _store_figures(self, chunk_id: int, doc_id: str, text: str, offset: int) -> None:
+        """Every figure in a chunk, with the sentence it stands in: the fact-checker's list."""
+        figures = parse_figures(text)
+        if not figures:
+            return
+        sentences = sentence_spans(text)
+        rows = []
+        for fig in figures:
+            s, e = next(((s, e) for s, e in sentences if s <= fig.start < e), (0, len(text)))
+            rows.append(
+                {
+                    "chunk_id": chunk_id,
+                    "doc_id": doc_id,
+                    "start": offset + fig.start,
+                    "end": offset + fig.end,
+                    "text": fig.text,
+                    "value": fig.value,
+                    "low": fig.low,
+                    "high": fig.high,
+                    "unit": fig.unit,
+                    "kind": fig.kind,
+                    "qualifier": fig.qualifier,
+                    "sentence": text[s:e],
+                }
+            )
+        self.db["figures"].insert_all(rows)
 
     def _find_existing(self, raw: RawDocument) -> dict | None:
         if raw.doc_id:

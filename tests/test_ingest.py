@@ -156,3 +156,13 @@ def test_staging_left_by_a_killed_ingest_is_cleaned_up(tmp_path, corpus_copy, ha
     ingest(index_dir, [corpus_copy], embedder=hash_embedder)
     assert not list(index_dir.glob(".staging-*"))
     assert verify(index_dir)["ok"]
+
+
+def test_every_figure_is_stored_with_its_sentence(corpus_index):
+    rows = list(corpus_index.db.query("SELECT * FROM figures WHERE doc_id = ?", [ARG]))
+    texts = {r["text"] for r in rows}
+    assert {"USD $9.685 billion", "20.8%", "65,000"} <= {t.replace("over ", "") for t in texts}
+    doc = corpus_index.document(ARG)["text"]
+    for r in rows:
+        assert doc[r["start"] : r["end"]] == r["text"]
+        assert r["text"] in r["sentence"]
