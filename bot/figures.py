@@ -65,6 +65,8 @@ import re
 from dataclasses import asdict, dataclass, replace
 from typing import Any
 
+from bot.text import sentence_spans
+
 APPROXIMATE_TOLERANCE = 0.10
 BOUND_TOLERANCE = 0.20
 TIME_KINDS = frozenset({"year", "quarter", "period", "date"})
@@ -80,7 +82,6 @@ __all__ = [
     "format_value",
     "mark_figures",
     "parse_figures",
-    "sentence_spans",
     "unit_family",
 ]
 
@@ -337,7 +338,6 @@ _TOKEN_RE = re.compile(r"(\d+(?:[.,]\d+)*)|([^\W\d_]+(?:['’][^\W\d_]+)*)|(\S)"
 _WORD_RE = re.compile(r"[^\W\d_]+")
 _EN_NUM_RE = re.compile(r"\b\d{1,3}(?:,\d{3})+\.\d+\b|\b\d+\.\d{1,2}\b(?![.,]\d)")
 _ES_NUM_RE = re.compile(r"\b\d{1,3}(?:\.\d{3})+,\d+\b|\b\d+,\d{1,2}\b(?![.,]\d)")
-_SENTENCE_END_RE = re.compile(r"(?<=[.!?…])[\"”’»)\]]*\s+(?=[\"“‘«(¿¡\[]?[A-ZÁÉÍÓÚÑ0-9•])|\n+")
 
 
 # --------------------------------------------------------------------------------------------
@@ -1311,6 +1311,9 @@ def compare(claim: Figure, evidence: Figure) -> Comparison:
         e_lo = evidence.low if evidence.low is not None else -math.inf
         e_hi = evidence.high if evidence.high is not None else math.inf
         overlap = c_lo < e_hi and e_lo < c_hi
+        bounded = ("lower_bound", "upper_bound")
+        if claim.qualifier in bounded and claim.qualifier == evidence.qualifier:
+            overlap = claim.value == evidence.value  # "since 2020" is not "since 2023"
         return Comparison(True, overlap, None, 0.0, "time overlap")
     cv, ev = _in_base(claim, claim.value), _in_base(evidence, evidence.value)
     rel = (cv - ev) / abs(ev) if ev else None
@@ -1347,25 +1350,7 @@ def compare(claim: Figure, evidence: Figure) -> Comparison:
 
 
 # --------------------------------------------------------------------------------------------
-# Sentences, rows for the figures table, and marking
-
-
-def sentence_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each sentence in `text`, trimmed of surrounding whitespace."""
-    spans = []
-    pos = 0
-    for m in _SENTENCE_END_RE.finditer(text):
-        spans.append((pos, m.start()))
-        pos = m.end()
-    spans.append((pos, len(text)))
-    out = []
-    for a, b in spans:
-        seg = text[a:b]
-        stripped = seg.strip()
-        if stripped:
-            a += len(seg) - len(seg.lstrip())
-            out.append((a, a + len(stripped)))
-    return out
+# Rows for the figures table, and marking
 
 
 def figure_rows(chunk_text: str, chunk_start: int = 0, **extra: Any) -> list[dict[str, Any]]:

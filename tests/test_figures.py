@@ -16,7 +16,6 @@ from bot.figures import (
     format_value,
     mark_figures,
     parse_figures,
-    sentence_spans,
 )
 
 EN_SENTENCE = "The exports of the sector reached {} in the year, and that is the record."
@@ -395,17 +394,6 @@ def test_compare_time_by_overlap() -> None:
 
 # ------------------------------------------------------------------------------------------
 # Sentences, rows, marks
-
-
-def test_sentence_spans_keep_abbreviations_and_decimals() -> None:
-    text = "Others go to the U.S. or Canada. Exports hit $9.7 billion. New one!\nNext line"
-    spans = [text[a:b] for a, b in sentence_spans(text)]
-    assert spans == [
-        "Others go to the U.S. or Canada.",
-        "Exports hit $9.7 billion.",
-        "New one!",
-        "Next line",
-    ]
 
 
 def test_figure_rows_carry_document_offsets_and_sentence() -> None:
