@@ -294,6 +294,64 @@ def sources(as_json, settings) -> None:
 
 
 @cli.command()
+@click.argument("claim")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object (JSON lines with -).")
+@command
+def check(claim, as_json, settings) -> None:
+    """Check a claim's figures against the reports; `-` reads one claim per line from stdin.
+
+    \b
+    Examples:
+      reportbot check "Knowledge exports reached \\$12 billion in July 2024 - June 2025"
+      reportbot check --json - < claims.txt
+    """
+    from bot.factcheck import check as check_claim
+
+    index = _open(settings)
+    claims = sys.stdin if claim == "-" else [claim]
+    for line in claims:
+        if claim == "-" and not line.strip():
+            continue
+        try:
+            verdict = check_claim(index, line, max_chars=settings.max_question_chars)
+        except ReportbotError as exc:
+            if claim != "-":
+                raise
+            _emit(
+                {"claim": line.strip(), "verdict": "error", "error": str(exc)}
+            ) if as_json else click.echo(f"error: {exc}\n")
+            continue
+        if as_json:
+            _emit(verdict.to_dict())
+        else:
+            click.echo(f"{verdict.verdict.upper().replace('_', ' ')}: {verdict.explanation}\n")
+
+
+@cli.command()
+@click.argument("doc_id", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@command
+def figures(doc_id, as_json, settings) -> None:
+    """List every figure in a report (or in all reports) with the sentence it comes from.
+
+    \b
+    Example:
+      reportbot figures techloy-argentina-wants-to-be-an-ai-hub
+    """
+    from bot.factcheck import list_figures
+
+    rows = list_figures(_open(settings), doc_id)
+    if as_json:
+        _emit(rows)
+        return
+    for row in rows:
+        click.echo(f"{row['doc_id']} [{row['start']}] {row['text']}  ({row['kind']})")
+        click.echo(f"    {row['sentence']}")
+    if not rows:
+        click.echo("No figures found.")
+
+
+@cli.command()
 @command
 def chat(settings) -> None:
     """Interactive chat in the terminal (reads questions until EOF; works piped).
@@ -348,3 +406,7 @@ def run(settings) -> None:
 
 def main() -> None:
     cli(prog_name="reportbot")
+
+
+if __name__ == "__main__":
+    main()
