@@ -50,7 +50,7 @@ from telegram.ext import (
 )
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
-from bot import answering, ingest
+from bot import answering, factcheck, ingest
 from bot.botstate import BotState, RateLimiter, upload_path
 from bot.config import Settings
 from bot.errors import DocumentNotFound, IndexMissing, InvalidQuestion, ReportbotError
@@ -360,8 +360,6 @@ async def ask_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 async def check_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/check CLAIM: say whether the reports support a claim, with the evidence quoted."""
-    from bot import factcheck  # written alongside; imported here so the bot starts without it
-
     svc = _svc(context)
     message = update.effective_message
     claim = _question_text(message, True)
@@ -370,8 +368,11 @@ async def check_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
         await message.reply_html(refusal)
         return
     await _typing(update, context)
-    verdict = await asyncio.to_thread(factcheck.check, await svc.index.get(), claim)
-    await _send(message, render_verdict(verdict.to_dict()))
+    index = await svc.index.get()
+    verdict = await asyncio.to_thread(
+        factcheck.check, index, claim, max_chars=svc.settings.max_question_chars
+    )
+    await _send(message, render_verdict(verdict.to_dict(), index.documents()))
 
 
 async def more_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

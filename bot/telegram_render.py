@@ -477,41 +477,89 @@ def fit_html_lines(lines: Sequence[str], limit: int = MAX_MESSAGE) -> str:
 # --- fact checks ------------------------------------------------------------------------------
 
 
-def passage_from_dict(data: Mapping[str, Any]) -> Passage:
-    """A Passage from its `to_dict()` form, tolerating missing optional fields."""
+def passage_from_dict(
+    data: Mapping[str, Any], document: Mapping[str, Any] | None = None
+) -> Passage:
+    """A Passage from a `Passage.to_dict()` or fact-check evidence dict.
+
+    Evidence carries the figure it was compared with (offsets into the document): that figure
+    becomes the bold highlight. Citation fields missing from `data` come from `document`.
+    """
+    document = document or {}
+    quote = str(data.get("quote", ""))
+    start = int(data.get("start", 0) or 0)
+    highlight = str(data.get("highlight", "") or "")
+    highlight_start = int(data.get("highlight_start", 0) or 0)
+    figure = data.get("figure")
+    if not highlight and isinstance(figure, Mapping) and figure.get("text"):
+        highlight = str(figure["text"])
+        highlight_start = int(figure.get("start", 0) or 0) - start
+
+    def field(name: str) -> str:
+        return str(data.get(name) or document.get(name) or "")
+
     return Passage(
-        quote=str(data.get("quote", "")),
-        highlight=str(data.get("highlight", "")),
-        highlight_start=int(data.get("highlight_start", 0) or 0),
-        doc_id=str(data.get("doc_id", "")),
-        title=str(data.get("title", "")),
-        publisher=str(data.get("publisher", "")),
-        author=str(data.get("author", "")),
-        date=str(data.get("date", "")),
-        url=str(data.get("url", "")),
-        location=str(data.get("location", "")),
-        start=int(data.get("start", 0) or 0),
+        quote=quote,
+        highlight=highlight,
+        highlight_start=highlight_start,
+        doc_id=field("doc_id") or str(document.get("id", "")),
+        title=field("title"),
+        publisher=field("publisher"),
+        author=field("author"),
+        date=field("date"),
+        url=field("url"),
+        location=field("location"),
+        start=start,
         end=int(data.get("end", 0) or 0),
         score=float(data.get("score", 0.0) or 0.0),
         chunk_id=int(data.get("chunk_id", 0) or 0),
     )
 
 
-def render_verdict(verdict: Mapping[str, Any], *, limit: int = MAX_MESSAGE) -> list[str]:
-    """A fact-check verdict: label, explanation, then the evidence quotes with citations."""
+def _comparison(evidence: Mapping[str, Any]) -> str:
+    """'Claim: X · report: Y · same' for one piece of fact-check evidence, or empty."""
+    figure = evidence.get("figure") or {}
+    claim_figure = evidence.get("claim_figure") or ""
+    comparison = evidence.get("comparison") or {}
+    if not (claim_figure and isinstance(figure, Mapping) and figure.get("text")):
+        return ""
+    line = f"Claim: <b>{fit(str(claim_figure), 200)}</b> · report: <b>{fit(str(figure['text']), 200)}</b>"
+    if comparison.get("comparable") is False:
+        return line + " · not comparable"
+    if "same" in comparison:
+        line += " · ✅ same" if comparison["same"] else " · ❌ differs"
+        diff = comparison.get("relative_difference")
+        if not comparison["same"] and isinstance(diff, int | float):
+            line += f" ({diff:.0%})"
+    return line
+
+
+def render_verdict(
+    verdict: Mapping[str, Any],
+    documents: Sequence[Mapping[str, Any]] = (),
+    *,
+    limit: int = MAX_MESSAGE,
+) -> list[str]:
+    """A fact-check verdict: label, explanation, then each evidence quote with its citation.
+
+    `documents` (from `index.documents()`) completes citations the evidence does not carry.
+    """
     raw = str(verdict.get("verdict", "")).strip()
     label = _VERDICT_LABELS.get(raw.lower(), esc(raw.replace("_", " ").capitalize() or "Verdict"))
     header = f"<b>{label}</b>"
     if verdict.get("claim"):
         header += f"\nClaim: <i>{fit(str(verdict['claim']), 300)}</i>"
-    if verdict.get("explanation"):
+    evidence = [e for e in verdict.get("evidence") or [] if isinstance(e, Mapping)]
+    if verdict.get("explanation") and not evidence:
         header += f"\n{fit(str(verdict['explanation']), 800)}"
-    evidence = verdict.get("evidence") or []
-    blocks = [
-        render_passage(passage_from_dict(e), i, limit=limit - 1500)
-        for i, e in enumerate(evidence, 1)
-        if isinstance(e, Mapping)
-    ]
+    by_id = {d.get("id"): d for d in documents}
+    blocks = []
+    for i, e in enumerate(evidence, 1):
+        block = render_passage(
+            passage_from_dict(e, by_id.get(e.get("doc_id"))), i, limit=limit - 1000
+        )
+        comparison = _comparison(e)
+        blocks.append(f"{block}\n{comparison}" if comparison else block)
     return pack(blocks, first=header, limit=limit)
 
 

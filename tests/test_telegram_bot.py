@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from botapi_stub import BotApiStub, Faults, SentMessage, parse_telegram_html
 from telegram import Update
 from telegram.ext import Application
 
@@ -24,6 +23,7 @@ from bot.embedding import HashEmbedder
 from bot.index import current_generation
 from bot.ingest import ingest
 from bot.telegram_bot import RetryingRequest, build_application, webhook_options
+from tests.botapi_stub import BotApiStub, Faults, SentMessage, parse_telegram_html
 
 TOKEN = "987654:AAE-secret-token-never-in-logs"
 ADMIN = 42
@@ -254,15 +254,17 @@ def test_inline_mode_offers_quotes_with_citations(index_dir: Path) -> None:
     assert "Argencon" in text or "Techloy" in text
 
 
-def test_check_command_renders_a_verdict(index_dir: Path) -> None:
-    pytest.importorskip("bot.factcheck")
-
+def test_check_command_renders_verdicts_with_evidence(index_dir: Path) -> None:
     async def scenario(stub: BotApiStub) -> None:
         stub.push_message("/check Argencon aims for USD 30 billion in sector exports")
         await replies(stub, USER, 1, timeout=20)
+        stub.push_message("/check Argencon aims for USD 50 billion in sector exports")
+        await replies(stub, USER, 2, timeout=20)
 
-    (reply,) = run(index_dir, scenario).messages(USER)
-    assert "Something went wrong" not in shown(reply)
+    supported, contradicted = (shown(m) for m in run(index_dir, scenario).messages(USER))
+    assert supported.startswith("✅ Supported") and "USD $30 billion in sector exports" in supported
+    assert "Argencon · paragraph" in supported  # publisher joined from the index
+    assert contradicted.startswith("❌ Contradicted") and "❌ differs" in contradicted
 
 
 def test_rate_limit_and_long_questions_are_refused_politely(index_dir: Path) -> None:

@@ -7,7 +7,6 @@ import time
 from pathlib import Path
 
 import pytest
-from botapi_stub import TelegramReject, check_markup, check_text, parse_telegram_html
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -30,6 +29,7 @@ from bot.telegram_render import (
     render_verdict,
     tg_len,
 )
+from tests.botapi_stub import TelegramReject, check_markup, check_text, parse_telegram_html
 
 HOSTILE = 'Profits <b>rose</b> & fell </blockquote><script>alert("x")</script> &amp; 5 < 6 > 4'
 RTL = "قالت الحكومة إن الصادرات ارتفعت بنسبة ٣٠٪ في عام ٢٠٢٤. הממשלה אמרה"
@@ -217,19 +217,32 @@ def test_context_source_help_sources_stats_are_valid_html() -> None:
 
 
 def test_verdict_rendering() -> None:
-    evidence = [make_passage(HOSTILE).to_dict(), make_passage("Second & last.").to_dict()]
+    quote = "Exports & <imports> reached USD $30 billion in 2024."
+    evidence = {
+        "quote": quote,
+        "doc_id": "doc-1",
+        "title": "Trade <report>",
+        "location": "paragraph 2",
+        "start": 100,
+        "end": 100 + len(quote),
+        "figure": {"text": "USD $30 billion", "start": 100 + quote.index("USD")},
+        "claim_figure": "USD 50 billion",
+        "comparison": {"comparable": True, "same": False, "relative_difference": 0.6667},
+    }
+    documents = [{"id": "doc-1", "publisher": "Pub & Sons", "date": "2024", "url": "https://x.org"}]
     messages = render_verdict(
-        {
-            "claim": "Exports <rose>",
-            "verdict": "supported",
-            "explanation": "A & B",
-            "evidence": evidence,
-        }
+        {"claim": "Exports <rose>", "verdict": "contradicted", "evidence": [evidence]}, documents
     )
     shown = "\n".join(valid(m) for m in messages)
-    assert "Supported" in shown and "Exports <rose>" in shown and HOSTILE in shown
-    assert "Pub & Sons" in shown
-    assert "Not enough evidence" in valid(render_verdict({"verdict": "not_enough_evidence"})[0])
+    assert "Contradicted" in shown and "Exports <rose>" in shown and quote in shown
+    assert "Trade <report>" in shown and "Pub & Sons" in shown and "paragraph 2" in shown
+    assert "<b>USD $30 billion</b>" in messages[0] and "differs (67%)" in shown
+    plain = render_verdict({"verdict": "not_found", "explanation": "No figures <here>."})
+    assert "Not in the reports" in valid(plain[0]) and "No figures <here>." in valid(plain[0])
+    hostile = render_verdict(
+        {"verdict": "supported", "evidence": [make_passage(HOSTILE).to_dict()]}
+    )
+    assert HOSTILE in valid(hostile[0])
 
 
 def test_inline_results_carry_valid_quotes() -> None:
