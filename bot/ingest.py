@@ -41,9 +41,8 @@ from bot.errors import (
     IngestError,
     UnsupportedFormat,
 )
-from bot.figures import parse_figures
+from bot.figures import figure_rows
 from bot.models import DocumentMeta, RawDocument
-from bot.text import sentence_spans
 
 log = logging.getLogger(__name__)
 
@@ -366,30 +365,9 @@ class _Builder:
 
     def _store_figures(self, chunk_id: int, doc_id: str, text: str, offset: int) -> None:
         """Every figure in a chunk, with the sentence it stands in: the fact-checker's list."""
-        figures = parse_figures(text)
-        if not figures:
-            return
-        sentences = sentence_spans(text)
-        rows = []
-        for fig in figures:
-            s, e = next(((s, e) for s, e in sentences if s <= fig.start < e), (0, len(text)))
-            rows.append(
-                {
-                    "chunk_id": chunk_id,
-                    "doc_id": doc_id,
-                    "start": offset + fig.start,
-                    "end": offset + fig.end,
-                    "text": fig.text,
-                    "value": fig.value,
-                    "low": fig.low,
-                    "high": fig.high,
-                    "unit": fig.unit,
-                    "kind": fig.kind,
-                    "qualifier": fig.qualifier,
-                    "sentence": text[s:e],
-                }
-            )
-        self.db["figures"].insert_all(rows)
+        rows = figure_rows(text, offset, chunk_id=chunk_id, doc_id=doc_id)
+        if rows:
+            self.db["figures"].insert_all(rows)
 
     def _find_existing(self, raw: RawDocument) -> dict | None:
         if raw.doc_id:
@@ -428,6 +406,7 @@ class _Builder:
                 reuse_from.append(source_id)
             else:
                 fresh.append((chunk_id, text))
+        log.info("embedding %d chunks (%d reuse an existing vector)", len(fresh), len(reuse_ids))
         reused = vectors.reconstruct(self.vectors, reuse_from) if reuse_from else None
         if self.vectors is not None:
             vectors.remove(self.vectors, dropped)

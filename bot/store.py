@@ -82,6 +82,12 @@ def _m0002(db: sqlite_utils.Database) -> None:
     db["figures"].create_index(["chunk_id"])
 
 
+@migrations(name="0003_figure_precision")
+def _m0003(db: sqlite_utils.Database) -> None:
+    db["figures"].add_column("ambiguous", int)
+    db["figures"].add_column("precision", float)
+
+
 def open_writable(path: Path) -> sqlite_utils.Database:
     db = sqlite_utils.Database(path)
     db.execute("PRAGMA journal_mode=DELETE")

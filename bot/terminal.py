@@ -55,11 +55,12 @@ def citation(p: Passage) -> str:
 def chat(
     ask: Callable[[str], str],
     *,
-    stdin: TextIO = sys.stdin,
+    stdin: TextIO | None = None,
     intro: str = "",
     commands: dict[str, Callable[[], str]] | None = None,
 ) -> None:
     """Read questions until EOF (works piped), printing each answer. `/quit` also ends it."""
+    stdin = stdin or sys.stdin
     interactive = stdin.isatty()
     if interactive and intro:
         click.echo(intro)

@@ -116,7 +116,7 @@ def test_index_built_with_another_model_is_refused(tmp_path, corpus_copy, hash_e
 def test_bad_files_are_reported_and_the_rest_ingested(tmp_path, corpus_copy, hash_embedder):
     (corpus_copy / "broken.pdf").write_bytes(b"%PDF-1.4 not really")
     (corpus_copy / "empty.txt").write_text("")
-    index_dir, report = _build(tmp_path, corpus_copy, hash_embedder)
+    _, report = _build(tmp_path, corpus_copy, hash_embedder)
     assert sorted(report.added) == [ARG, TEC]
     assert {s.rsplit("/", 1)[-1] for s, _ in report.failed} == {"broken.pdf", "empty.txt"}
     assert all("\n" not in reason for _, reason in report.failed)
