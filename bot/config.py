@@ -27,9 +27,7 @@ class Settings(BaseSettings):
     model: str = Field(DEFAULT_MODEL, validation_alias=_env("REPORTBOT_MODEL"))
 
     telegram_bot_token: SecretStr | None = Field(None, validation_alias=_env("TELEGRAM_BOT_TOKEN"))
-    telegram_api_base_url: str | None = Field(
-        None, validation_alias=_env("TELEGRAM_API_BASE_URL")
-    )
+    telegram_api_base_url: str | None = Field(None, validation_alias=_env("TELEGRAM_API_BASE_URL"))
     telegram_webhook_url: str | None = Field(None, validation_alias=_env("TELEGRAM_WEBHOOK_URL"))
     telegram_webhook_secret: SecretStr | None = Field(
         None, validation_alias=_env("TELEGRAM_WEBHOOK_SECRET")
@@ -45,9 +43,7 @@ class Settings(BaseSettings):
     )
     rate_limit_per_minute: int = Field(20, validation_alias=_env("REPORTBOT_RATE_LIMIT"))
     max_question_chars: int = Field(1000, validation_alias=_env("REPORTBOT_MAX_QUESTION_CHARS"))
-    max_file_bytes: int = Field(
-        50 * 1024 * 1024, validation_alias=_env("REPORTBOT_MAX_FILE_BYTES")
-    )
+    max_file_bytes: int = Field(50 * 1024 * 1024, validation_alias=_env("REPORTBOT_MAX_FILE_BYTES"))
     fetch_timeout: float = Field(20.0, validation_alias=_env("REPORTBOT_FETCH_TIMEOUT"))
     allow_private_urls: bool = Field(False, validation_alias=_env("REPORTBOT_ALLOW_PRIVATE_URLS"))
 

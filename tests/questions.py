@@ -27,7 +27,11 @@ ANSWERABLE: list[tuple[str, str, str]] = [
     # Techloy: people, organisations, claims
     ("What does Javier Milei say about Argentina and AI?", TEC, "AI powerhouse"),
     ("How are Argentina's nuclear projects framed?", TEC, "energy for AI"),
-    ("What three things does a real AI hub keep within its borders?", TEC, "talent, compute, and direction"),
+    (
+        "What three things does a real AI hub keep within its borders?",
+        TEC,
+        "talent, compute, and direction",
+    ),
     ("Where do the brightest AI graduates go?", TEC, "Europe"),
     ("What ingredients does Argentina have that money cannot buy?", TEC, "mathematics culture"),
     ("What does Argentina not yet have?", TEC, "gravity"),
@@ -35,9 +39,17 @@ ANSWERABLE: list[tuple[str, str, str]] = [
     ("What did the ArXiv Mobility Study find?", TEC, "27%"),
     # Argencon: figures
     ("What is the export goal for the knowledge sector?", ARG, "30 billion"),
-    ("How much did knowledge-based services exports reach between July 2024 and June 2025?", ARG, "9.685 billion"),
+    (
+        "How much did knowledge-based services exports reach between July 2024 and June 2025?",
+        ARG,
+        "9.685 billion",
+    ),
     ("What was the year-on-year growth of knowledge-based services exports?", ARG, "20.8%"),
-    ("How many global service centers are there in Argentina?", ARG, "more than 50 global service centers"),
+    (
+        "How many global service centers are there in Argentina?",
+        ARG,
+        "more than 50 global service centers",
+    ),
     ("How many professionals do global service centers employ?", ARG, "65,000"),
     ("How long did the mission to the United States last?", ARG, "four days"),
     ("¿Cuánto exportaron los servicios basados en conocimiento?", ARG, "9.685 billion"),  # es
@@ -55,16 +67,36 @@ ANSWERABLE: list[tuple[str, str, str]] = [
     ("Who represented the Ministry of Foreign Affairs?", ARG, "Tomás Villalba"),
     ("What does Carolina Bustos do?", ARG, "Carolina Bustos"),
     ("Who chaired the session at the Center for Global Enterprise?", ARG, "Sam Palmisano"),
-    ("What happened at the Council of the Americas?", ARG, "breakfast at the Council of the Americas"),
+    (
+        "What happened at the Council of the Americas?",
+        ARG,
+        "breakfast at the Council of the Americas",
+    ),
     ("What was the Argentina Delivers event?", ARG, "Argentina Delivers"),
-    ("Who attended the dialogue with the National Artificial Intelligence Association?", ARG, "Oxenford"),
+    (
+        "Who attended the dialogue with the National Artificial Intelligence Association?",
+        ARG,
+        "Oxenford",
+    ),
     ("Who from OpenAI attended?", ARG, "Felipe Millon"),
-    ("Which institutions in Washington did the delegation meet?", ARG, "Inter-American Development Bank|Argentine Embassy"),
+    (
+        "Which institutions in Washington did the delegation meet?",
+        ARG,
+        "Inter-American Development Bank|Argentine Embassy",
+    ),
     ("What was discussed at Georgetown University?", ARG, "Georgetown"),
-    ("Which companies were in the delegation?", ARG, "Accenture, Globant, PwC, EY, INVAP, and Baufest"),
+    (
+        "Which companies were in the delegation?",
+        ARG,
+        "Accenture, Globant, PwC, EY, INVAP, and Baufest",
+    ),
     ("What are the three strategic pillars of the mission?", ARG, "Three Strategic Pillars"),
     ("What does the Argenconomics report say?", ARG, "Argenconomics"),
-    ("Where does the knowledge sector rank as a source of foreign currency?", ARG, "third-largest source of foreign currency"),
+    (
+        "Where does the knowledge sector rank as a source of foreign currency?",
+        ARG,
+        "third-largest source of foreign currency",
+    ),
     ("¿Quién es el presidente de Argencon?", ARG, "Mocorrea"),  # es
     ("¿Qué dijo Mocorrea sobre Estados Unidos?", ARG, "Mocorrea"),  # es
 ]

@@ -95,9 +95,23 @@ def test_more_pages_through_the_ranking(corpus_index):
 
 
 def test_json_shape(corpus_index):
-    data = answer(corpus_index, "He even celebrates a $500 million investment pledge from Salesforce").to_dict()
+    data = answer(
+        corpus_index, "He even celebrates a $500 million investment pledge from Salesforce"
+    ).to_dict()
     assert set(data) >= {"question", "status", "passages"}
     passage = data["passages"][0]
-    for key in ("quote", "highlight", "doc_id", "title", "publisher", "author", "date", "url",
-                "location", "start", "end", "score"):
+    for key in (
+        "quote",
+        "highlight",
+        "doc_id",
+        "title",
+        "publisher",
+        "author",
+        "date",
+        "url",
+        "location",
+        "start",
+        "end",
+        "score",
+    ):
         assert key in passage

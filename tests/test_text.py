@@ -32,7 +32,11 @@ def test_sentences_respect_abbreviations_and_decimals():
 
 def test_newlines_end_sentences():
     text = "A heading\n\nFirst line. Second line."
-    assert [text[s:e] for s, e in sentence_spans(text)] == ["A heading", "First line.", "Second line."]
+    assert [text[s:e] for s, e in sentence_spans(text)] == [
+        "A heading",
+        "First line.",
+        "Second line.",
+    ]
 
 
 @given(st.text(alphabet=st.sampled_from("ab. ?!\nAB1“”"), max_size=200))
