@@ -21,7 +21,7 @@ from telegram.ext import Application
 from bot.config import Settings
 from bot.embedding import HashEmbedder
 from bot.index import current_generation
-from bot.ingest import ingest
+from bot.ingest import ingest, remove
 from bot.telegram_bot import RetryingRequest, build_application, webhook_options
 from tests.botapi_stub import BotApiStub, Faults, SentMessage, parse_telegram_html
 
@@ -558,3 +558,23 @@ def test_webhook_requires_the_secret_token(index_dir: Path) -> None:
     assert stub.webhook["url"] == "https://bot.example.org/tg-hook"
     assert stub.webhook["secret_token"] == "s3cret-value"
     assert len(stub.messages(USER)) == 1
+
+
+def test_buttons_on_an_answer_from_a_removed_document_explain_instead_of_failing(
+    index_dir: Path,
+) -> None:
+    async def scenario(stub: BotApiStub) -> None:
+        stub.push_message(QUESTION)
+        (answer,) = await replies(stub, USER, 1)
+        doc_ids = [d.name.removesuffix(".txt") for d in CORPUS.glob("*.txt")]
+        await asyncio.to_thread(remove, index_dir, doc_ids, embedder=HashEmbedder())
+        await asyncio.sleep(1.1)  # let the bot see the new generation
+        stub.push_callback(answer, buttons(answer)["📖 Context 1"])
+        await stub.until(lambda: len(stub.callback_answers) >= 1)
+        stub.push_callback(answer, buttons(answer)["📄 Source 1"])
+        await stub.until(lambda: len(stub.callback_answers) >= 2)
+
+    stub = run(index_dir, scenario)
+    assert len(stub.messages(USER)) == 1  # no new message, no crash
+    for reply in stub.callback_answers:
+        assert "No passage" in reply["text"] and "Something went wrong" not in reply["text"]
