@@ -17,6 +17,7 @@ import math
 import re
 import sqlite3
 import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Literal
@@ -47,6 +48,7 @@ COGNATE_PREFIX = 6  # ...of this many letters
 DUPLICATE_JACCARD = 0.8
 HIGHLIGHT_LEXICAL_WEIGHT = 0.3
 MAX_QUESTION_CHARS = 1000
+SENTENCE_CACHE = 50_000  # sentence vectors kept per index (~75 MB at 384 dimensions)
 TIME_KINDS = ("year", "quarter", "period", "date")
 
 
@@ -161,7 +163,7 @@ def _passages(index, qvec, terms, chosen) -> list[Passage]:
         for (_, row, _), spans in zip(chosen, sentence_sets, strict=True)
         for s, e in spans
     ]
-    sims = index.embedder.encode(flat) @ qvec.reshape(-1) if flat else np.zeros(0)
+    sims = _sentence_vectors(index, flat) @ qvec.reshape(-1) if flat else np.zeros(0)
     out: list[Passage] = []
     pos = 0
     for (hit, row, _cos), spans in zip(chosen, sentence_sets, strict=True):
@@ -234,6 +236,20 @@ def embed_query(index: ReportIndex, text: str) -> np.ndarray:
 @lru_cache(maxsize=2048)
 def _embed_cached(embedder, text: str) -> np.ndarray:
     return embedder.encode([text])[0]
+
+
+def _sentence_vectors(index: ReportIndex, sentences: list[str]) -> np.ndarray:
+    """Vectors of candidate sentences, computed once per generation and kept (bounded LRU)."""
+    cache: OrderedDict[str, np.ndarray] = index._cache.setdefault("sentences", OrderedDict())
+    missing = [t for t in dict.fromkeys(sentences) if t not in cache]
+    if missing:
+        for text, vec in zip(missing, index.embedder.encode(missing), strict=True):
+            cache[text] = vec
+    for text in sentences:
+        cache.move_to_end(text)
+    while len(cache) > SENTENCE_CACHE:
+        cache.popitem(last=False)
+    return np.vstack([cache[t] for t in sentences])
 
 
 def _cosine(index: ReportIndex, qvec: np.ndarray, chunk_id: int) -> float:

@@ -20,7 +20,11 @@ class Settings(BaseSettings):
     """Every knob reportbot has. See `deploy/.env.example` for the documented list."""
 
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", populate_by_name=True
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        populate_by_name=True,
+        env_ignore_empty=True,  # `TELEGRAM_BOT_TOKEN=` in a .env means "not set"
     )
 
     index_dir: Path = Field(Path("index"), validation_alias=_env("REPORTBOT_INDEX_DIR"))

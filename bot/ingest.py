@@ -130,8 +130,6 @@ def ingest(
             except (UnsupportedFormat, BadDocument, FetchError, OSError) as exc:
                 failed.append((path, _one_line(exc)))
                 continue
-            if meta is not None:
-                raw.meta = _merge_meta(raw.meta, meta)
             yield raw
         if progress:
             progress("reading", len(paths), len(paths))
@@ -145,6 +143,7 @@ def ingest(
         rebuild_on_mismatch=rebuild_on_mismatch,
         progress=progress,
         prune_folders=folders,
+        override=meta,
     )
     report.failed = failed + report.failed
     return report
@@ -186,6 +185,7 @@ def _apply(
     batch_size: int = EMBED_BATCH,
     remove_ids: list[str] | None = None,
     prune_folders: list[str] | None = None,
+    override: DocumentMeta | None = None,
 ) -> IngestReport:
     started = time.perf_counter()
     index_dir.mkdir(parents=True, exist_ok=True)
@@ -200,7 +200,7 @@ def _apply(
     try:
         idx.prune(index_dir)
         staging.mkdir()
-        builder = _Builder(index_dir, staging, embedder, rebuild, rebuild_on_mismatch)
+        builder = _Builder(index_dir, staging, embedder, rebuild, rebuild_on_mismatch, override)
         report = builder.run(docs, remove_ids or [], prune_folders or [], progress, batch_size)
         if report.changed or builder.fresh:
             report.generation = idx.publish(index_dir, staging)
@@ -226,8 +226,9 @@ def _apply(
 class _Builder:
     """Applies one batch of changes to a staged copy of the live generation."""
 
-    def __init__(self, index_dir, staging, embedder, rebuild, rebuild_on_mismatch):
+    def __init__(self, index_dir, staging, embedder, rebuild, rebuild_on_mismatch, override):
         self.staging = staging
+        self.override = override
         self.embedder = embedder
         self.settings = {
             "chunking_version": CHUNKING_VERSION,
@@ -303,8 +304,18 @@ class _Builder:
     def _put(self, raw, pending, dropped, reusable, report) -> str | None:
         existing = self._find_existing(raw)
         doc_id = existing["id"] if existing else (raw.doc_id or self._new_id(raw.source))
-        meta = raw.meta
-        if existing and existing["content_hash"] == raw.content_hash and _same_meta(existing, meta):
+        # Unchanged: same bytes, same metadata from the source (sidecar or the file itself),
+        # and no explicit override that differs from what is stored.
+        meta_hash = hashlib.sha256(
+            json.dumps(asdict(raw.meta), sort_keys=True).encode()
+        ).hexdigest()
+        meta = _merge_meta(raw.meta, self.override) if self.override else raw.meta
+        if (
+            existing
+            and existing["content_hash"] == raw.content_hash
+            and existing["meta_hash"] == meta_hash
+            and (self.override is None or _same_meta(existing, meta))
+        ):
             report.unchanged.append(doc_id)
             return doc_id
         if not existing:
@@ -331,6 +342,7 @@ class _Builder:
                     "url": meta.url,
                     "source": _source_key(raw.source),
                     "content_hash": raw.content_hash,
+                    "meta_hash": meta_hash,
                     "format": raw.format,
                     "text": clean.text,
                     "page_starts": json.dumps(clean.page_starts if len(raw.pages) > 1 else []),

@@ -88,6 +88,11 @@ def _m0003(db: sqlite_utils.Database) -> None:
     db["figures"].add_column("precision", float)
 
 
+@migrations(name="0004_document_meta_hash")
+def _m0004(db: sqlite_utils.Database) -> None:
+    db["documents"].add_column("meta_hash", str)
+
+
 def open_writable(path: Path) -> sqlite_utils.Database:
     db = sqlite_utils.Database(path)
     db.execute("PRAGMA journal_mode=DELETE")

@@ -166,3 +166,30 @@ def test_every_figure_is_stored_with_its_sentence(corpus_index):
     for r in rows:
         assert doc[r["start"] : r["end"]] == r["text"]
         assert r["text"] in r["sentence"]
+
+
+def test_resending_a_file_without_caption_keeps_it_unchanged(tmp_path, corpus_copy, hash_embedder):
+    index_dir = tmp_path / "index"
+    upload = tmp_path / "upload.txt"
+    upload.write_text("A fresh report.\n\nIt says exports grew 12% in 2025.")
+    first = ingest(index_dir, [upload], embedder=hash_embedder, meta=DocumentMeta(title="Caption"))
+    again = ingest(index_dir, [upload], embedder=hash_embedder)
+    assert first.added == ["upload"] and again.unchanged == ["upload"]
+    retitled = ingest(index_dir, [upload], embedder=hash_embedder, meta=DocumentMeta(title="New"))
+    assert retitled.updated == ["upload"]
+
+
+def test_editing_a_sidecar_updates_the_citation(tmp_path, corpus_copy, hash_embedder):
+    index_dir, _ = _build(tmp_path, corpus_copy, hash_embedder)
+    sidecar = corpus_copy / f"{TEC}.meta.json"
+    sidecar.write_text(sidecar.read_text().replace('"date": ""', '"date": "2025-10-01"'))
+    report = ingest(index_dir, [corpus_copy], embedder=hash_embedder)
+    assert report.updated == [TEC] and report.chunks_embedded == 0
+    assert ReportIndex.open(index_dir, hash_embedder).document(TEC)["date"] == "2025-10-01"
+
+
+def test_empty_token_in_env_means_no_token(monkeypatch):
+    from bot.config import Settings
+
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "")
+    assert Settings().telegram_bot_token is None
