@@ -20,6 +20,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 from typing import Literal
 
 import numpy as np
@@ -229,6 +230,36 @@ def _suggestions(index: ReportIndex, hits: list[Hit]) -> list[str]:
     return titles
 
 
+@lru_cache(maxsize=1)
+def _glossary() -> dict[str, list[str]]:
+    """Spanish words (folded) and phrases ("estados_unidos") -> English equivalents."""
+    out: dict[str, list[str]] = {}
+    text = (Path(__file__).parent / "data" / "glossary_es_en.tsv").read_text(encoding="utf-8")
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            spanish, _, english = line.partition("\t")
+            out[spanish.strip()] = english.split()
+    return out
+
+
+def _query_words(query: str) -> list[str]:
+    """The question's content words, with two-word Spanish phrases joined ("estados_unidos")."""
+    raw = re.findall(r"\w+", fold(query))
+    glossary = _glossary()
+    out: list[str] = []
+    i = 0
+    while i < len(raw):
+        pair = f"{raw[i]}_{raw[i + 1]}" if i + 1 < len(raw) else ""
+        if pair in glossary:
+            out.append(pair)
+            i += 2
+            continue
+        if raw[i] not in STOPWORDS and not raw[i].startswith("_"):
+            out.append(raw[i])
+        i += 1
+    return list(dict.fromkeys(out))
+
+
 def embed_query(index: ReportIndex, text: str) -> np.ndarray:
     return _embed_cached(index.embedder, text)
 
@@ -275,16 +306,19 @@ def match_expression(query: str) -> str:
     """An FTS5 query OR-ing the question's content words, each quoted (no query syntax leaks).
 
     Long words also match by their first letters (`"export"*`), which finds English cognates
-    of Spanish words and plural or derived forms.
+    of Spanish words and plural or derived forms; Spanish words from the glossary also match
+    their English equivalents.
     """
     parts: list[str] = []
-    for word in dict.fromkeys(re.findall(r"\w+", fold(query))):
-        if word in STOPWORDS or word.startswith("_") or len(parts) >= 64:
+    for word in _query_words(query)[:64]:
+        for english in _glossary().get(word, []):
+            parts.append(f'"{english}"')
+        if "_" in word:
             continue
         parts.append(f'"{word}"')
         if len(word) >= COGNATE_MIN_LEN:
             parts.append(f'"{word[:COGNATE_PREFIX]}"*')
-    return " OR ".join(parts)
+    return " OR ".join(dict.fromkeys(parts))
 
 
 @dataclass(frozen=True)
@@ -306,14 +340,18 @@ def _weighted_terms(index: ReportIndex, query: str) -> list[Term]:
     """
     total = index.vectors.ntotal or 1
     out: list[Term] = []
-    for word in dict.fromkeys(w for w in re.findall(r"\w+", fold(query)) if w not in STOPWORDS):
-        stems = _stems(word)
+    for word in _query_words(query):
+        stems = _stems(word.replace("_", " "))
         if not stems:
             continue
-        stem = stems[0]
+        stem = stems[0] if "_" not in word else word
         df = _df(index, stem)
         variants = {stem}
-        if df == 0 and len(word) >= COGNATE_MIN_LEN:
+        english = _glossary().get(word, [])
+        if df == 0 and english:
+            variants = {s for e in english for s in _stems(e)}
+            df = min(total, max(_df(index, v) for v in variants))
+        elif df == 0 and len(word) >= COGNATE_MIN_LEN:
             prefix = word[:COGNATE_PREFIX]
             rows = index.db.execute(
                 "SELECT term, doc FROM chunks_fts_vocab WHERE term >= ? AND term < ?",
