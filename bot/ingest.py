@@ -36,6 +36,7 @@ from bot.errors import (
     BadDocument,
     DocumentNotFound,
     FetchError,
+    IndexCorrupt,
     IndexLocked,
     IndexMismatch,
     IngestError,
@@ -218,6 +219,11 @@ def _apply(
         raise IngestError(
             f"Ingest stopped: {_one_line(exc)}; the previous index is unchanged."
         ) from exc
+    except sqlite3.DatabaseError as exc:  # SQLite reports a full disk or file-size limit this way
+        raise IngestError(
+            f"Ingest stopped: the new index database could not be written ({_one_line(exc)}); "
+            "the previous index is unchanged. If the disk is full, free some space and run it again."
+        ) from exc
     finally:
         shutil.rmtree(staging, ignore_errors=True)
         lock.release()
@@ -256,10 +262,18 @@ class _Builder:
         if live is not None:
             src = sqlite3.connect(f"file:{live_dir / idx.DB_NAME}?mode=ro", uri=True)
             dst = sqlite3.connect(staging / idx.DB_NAME)
-            with dst:
-                src.backup(dst)
-            src.close()
-            dst.close()
+            try:
+                with dst:
+                    src.backup(dst)
+            except sqlite3.DatabaseError as exc:
+                if "disk I/O" in str(exc) or "is full" in str(exc):
+                    raise  # a full disk while copying: reported by `_apply`
+                raise IndexCorrupt(
+                    f"The index database is damaged ({exc}); {idx.REBUILD_HINT}."
+                ) from exc
+            finally:
+                src.close()
+                dst.close()
             self.vectors = vectors.read(live_dir / idx.VECTORS_NAME)
             self.index_type = meta.get("index_type", "Flat")
         else:
@@ -329,7 +343,8 @@ class _Builder:
         if not clean.text.strip():
             report.failed.append((raw.source, "no text left after removing page boilerplate"))
             return doc_id if existing else None
-        with self.db.conn:
+        # One transaction per document: sqlite-utils would otherwise commit every insert.
+        with self.db.atomic():
             if existing:
                 dropped += self._delete(doc_id, reusable)
             self.db["documents"].insert(
@@ -447,7 +462,14 @@ class _Builder:
         report.chunks_reused = len(reuse_ids)
 
     def _write(self, report: IngestReport) -> None:
-        vectors.write(self.vectors, self.staging / idx.VECTORS_NAME)
+        try:
+            vectors.write(self.vectors, self.staging / idx.VECTORS_NAME)
+        except RuntimeError as exc:  # FAISS reports a failed write (disk full) as RuntimeError
+            log.warning("writing %s failed: %s", idx.VECTORS_NAME, _one_line(exc))
+            raise IngestError(
+                "Ingest stopped: the vector file could not be written; the previous index is "
+                "unchanged. If the disk is full, free some space and run it again."
+            ) from exc
         meta = {
             "format_version": idx.FORMAT_VERSION,
             "model": self.embedder.name,
