@@ -57,6 +57,35 @@ def command(fn: Callable) -> Callable:
     return wrapper
 
 
+def _each_line(
+    arg: str,
+    run: Callable[[str], Any],
+    render: Callable[[Any], str],
+    *,
+    as_json: bool,
+    key: str,
+) -> None:
+    """Run one input, or with `-` every non-empty stdin line (an error line per bad one)."""
+    batch = arg == "-"
+    for line in sys.stdin if batch else [arg]:
+        if batch and not line.strip():
+            continue
+        try:
+            result = run(line)
+        except ReportbotError as exc:
+            if not batch:
+                raise
+            if as_json:
+                _emit({key: line.strip(), "status": "error", "error": str(exc)})
+            else:
+                click.echo(f"error: {exc}\n")
+            continue
+        if as_json:
+            _emit(result.to_dict())
+        else:
+            click.echo(render(result) + ("\n" if batch else ""))
+
+
 def _progress(quiet: bool) -> Callable[[str, int, int], None] | None:
     if quiet or not sys.stderr.isatty():
         return None
@@ -222,24 +251,14 @@ def ask(question, k, as_json, settings) -> None:
     from bot.terminal import render_answer
 
     index = _open(settings)
-    questions = sys.stdin if question == "-" else [question]
     color = sys.stdout.isatty()
-    for line in questions:
-        if question == "-" and not line.strip():
-            continue
-        try:
-            result = answer(index, line, k=k, max_chars=settings.max_question_chars)
-        except ReportbotError as exc:
-            if question != "-":
-                raise
-            _emit(
-                {"question": line.strip(), "status": "error", "error": str(exc)}
-            ) if as_json else click.echo(f"error: {exc}\n")
-            continue
-        if as_json:
-            _emit(result.to_dict())
-        else:
-            click.echo(render_answer(result, color=color) + ("\n" if question == "-" else ""))
+    _each_line(
+        question,
+        lambda text: answer(index, text, k=k, max_chars=settings.max_question_chars),
+        lambda result: render_answer(result, color=color),
+        as_json=as_json,
+        key="question",
+    )
 
 
 @cli.command()
@@ -308,23 +327,13 @@ def check(claim, as_json, settings) -> None:
     from bot.factcheck import check as check_claim
 
     index = _open(settings)
-    claims = sys.stdin if claim == "-" else [claim]
-    for line in claims:
-        if claim == "-" and not line.strip():
-            continue
-        try:
-            verdict = check_claim(index, line, max_chars=settings.max_question_chars)
-        except ReportbotError as exc:
-            if claim != "-":
-                raise
-            _emit(
-                {"claim": line.strip(), "verdict": "error", "error": str(exc)}
-            ) if as_json else click.echo(f"error: {exc}\n")
-            continue
-        if as_json:
-            _emit(verdict.to_dict())
-        else:
-            click.echo(f"{verdict.verdict.upper().replace('_', ' ')}: {verdict.explanation}\n")
+    _each_line(
+        claim,
+        lambda text: check_claim(index, text, max_chars=settings.max_question_chars),
+        lambda v: f"{v.verdict.upper().replace('_', ' ')}: {v.explanation}",
+        as_json=as_json,
+        key="claim",
+    )
 
 
 @cli.command()

@@ -104,3 +104,23 @@ def test_ingest_failure_exits_nonzero_with_reason(run, tmp_path):
     bad.write_bytes(b"not a pdf at all")
     result = CliRunner().invoke(cli, ["ingest", "--quiet", str(bad)])
     assert result.exit_code == 1 and "bad.pdf" in result.output
+
+
+def test_check_json_and_stdin(run):
+    data = json.loads(
+        run(
+            "check", "--json", "More than 52,000 public sector jobs were eliminated since 2023"
+        ).output
+    )
+    assert data["verdict"] == "supported"
+    assert data["evidence"] and "52,000" in data["evidence"][0]["quote"]
+    lines = run("check", "--json", "-", input="\n\n" + "y" * 5000 + "\n").output.splitlines()
+    assert [json.loads(line)["status"] for line in lines] == ["error"]
+
+
+def test_figures_lists_each_figure_with_its_sentence(run):
+    rows = json.loads(run("figures", "--json", "argencon-mission-to-the-united-states").output)
+    by_text = {r["text"]: r for r in rows}
+    assert "20.8%" in by_text and "year-on-year growth" in by_text["20.8%"]["sentence"]
+    result = CliRunner().invoke(cli, ["figures", "no-such-report"])
+    assert result.exit_code == 1 and "no-such-report" in result.output
