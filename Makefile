@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 	touch $@
 
 index: $(STAMP)
-	$(BIN)/reportbot ingest --sync corpus/
+	$(BIN)/reportbot ingest --quiet --sync --rebuild-on-mismatch corpus/
 
 run: index
 	$(BIN)/reportbot run
