@@ -20,7 +20,7 @@ $(STAMP): pyproject.toml
 	touch $@
 
 index: $(STAMP)
-	$(BIN)/reportbot ingest --quiet --sync --rebuild-on-mismatch corpus/
+	$(BIN)/reportbot ingest --sync --rebuild-on-mismatch corpus/
 
 run: index
 	$(BIN)/reportbot run
