@@ -217,6 +217,7 @@ def verify(as_json, settings) -> None:
     Example:
       reportbot verify
     """
+    from bot.index import REBUILD_HINT
     from bot.index import verify as run_verify
 
     result = run_verify(settings.index_dir)
@@ -229,7 +230,7 @@ def verify(as_json, settings) -> None:
         )
         for problem in result["problems"]:
             click.echo(f"problem: {problem}", err=True)
-        click.echo("ok" if result["ok"] else "INCONSISTENT")
+        click.echo("ok" if result["ok"] else f"INCONSISTENT: {REBUILD_HINT}")
     if not result["ok"]:
         sys.exit(1)
 

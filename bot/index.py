@@ -65,11 +65,14 @@ def generation_dir(index_dir: Path) -> Path:
 
 def read_meta(gen_dir: Path) -> dict[str, Any]:
     try:
-        return json.loads((gen_dir / META_NAME).read_text())
+        meta = json.loads((gen_dir / META_NAME).read_text())
     except FileNotFoundError as exc:
         raise IndexCorrupt(f"The index metadata file is missing; {REBUILD_HINT}.") from exc
     except (json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise IndexCorrupt(f"The index metadata file is damaged; {REBUILD_HINT}.") from exc
+    if not isinstance(meta, dict):  # valid JSON, but not what an ingest writes
+        raise IndexCorrupt(f"The index metadata file is damaged; {REBUILD_HINT}.")
+    return meta
 
 
 def check_compatible(meta: dict[str, Any], embedder: Embedder) -> None:
@@ -243,6 +246,8 @@ def verify(index_dir: Path) -> dict[str, Any]:
     meta = read_meta(gen_dir)
     problems: list[str] = []
     vecs = vectors.read(gen_dir / VECTORS_NAME)
+    if not (gen_dir / DB_NAME).is_file():  # connecting would create an empty one
+        raise IndexCorrupt(f"The index database is missing; {REBUILD_HINT}.")
     # Not mode=ro: FTS5's 'integrity-check' command needs a writable handle (it writes nothing).
     db = sqlite_utils.Database(sqlite3.connect(gen_dir / DB_NAME))
     try:

@@ -244,7 +244,7 @@ class _Builder:
         }
         live = None if rebuild else idx.current_generation(index_dir)
         if live is not None:
-            live_dir = index_dir / live
+            live_dir = idx.generation_dir(index_dir)  # says so when CURRENT names nothing
             meta = idx.read_meta(live_dir)
             try:
                 idx.check_compatible(meta, embedder)
@@ -260,6 +260,8 @@ class _Builder:
                 live = None
         self.fresh = live is None
         if live is not None:
+            if not (live_dir / idx.DB_NAME).is_file():
+                raise IndexCorrupt(f"The index database is missing; {idx.REBUILD_HINT}.")
             src = sqlite3.connect(f"file:{live_dir / idx.DB_NAME}?mode=ro", uri=True)
             dst = sqlite3.connect(staging / idx.DB_NAME)
             try:
@@ -280,6 +282,12 @@ class _Builder:
             self.vectors = None
             self.index_type = None
         self.db = store.open_writable(staging / idx.DB_NAME)
+        if self.vectors is not None and self.db["chunks"].count != self.vectors.ntotal:
+            # Building on a damaged generation would give vectors two chunks (or none).
+            raise IndexCorrupt(
+                f"The index holds {self.db['chunks'].count} chunks but {self.vectors.ntotal} "
+                f"vectors; {idx.REBUILD_HINT}."
+            )
 
     def run(self, docs, remove_ids, prune_folders, progress, batch_size) -> IngestReport:
         report = IngestReport()

@@ -55,10 +55,14 @@ def write(index: faiss.Index, path: Path) -> None:
 
 
 def read(path: Path) -> faiss.Index:
+    if not path.is_file():
+        raise IndexCorrupt(
+            f"The vector file {path.name} is missing; run `reportbot ingest --rebuild`."
+        )
     try:
         return faiss.read_index(str(path))
-    except RuntimeError as exc:
+    except RuntimeError as exc:  # FAISS's message names C++ internals, not what to do
         raise IndexCorrupt(
-            f"The vector file {path.name} is damaged ({str(exc).splitlines()[0][:120]}); "
+            f"The vector file {path.name} is damaged (truncated or not a FAISS index); "
             "run `reportbot ingest --rebuild`."
         ) from exc
