@@ -13,11 +13,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
-from questions import ANSWERABLE, UNANSWERABLE, first_passage_matches  # noqa: E402
+from questions import ANSWERABLE, UNANSWERABLE, first_passage_matches
 
-from bot import answering  # noqa: E402
-from bot.embedding import get_embedder  # noqa: E402
-from bot.index import ReportIndex  # noqa: E402
+from bot import answering
+from bot.embedding import get_embedder
+from bot.index import ReportIndex
 
 
 def signals(index, question):
