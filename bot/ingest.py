@@ -473,7 +473,7 @@ class _Builder:
         try:
             vectors.write(self.vectors, self.staging / idx.VECTORS_NAME)
         except RuntimeError as exc:  # FAISS reports a failed write (disk full) as RuntimeError
-            log.warning("writing %s failed: %s", idx.VECTORS_NAME, _one_line(exc))
+            log.info("writing %s failed: %s", idx.VECTORS_NAME, _one_line(exc))
             raise IngestError(
                 "Ingest stopped: the vector file could not be written; the previous index is "
                 "unchanged. If the disk is full, free some space and run it again."

@@ -239,16 +239,22 @@ def _question_text(message: Message, args_only: bool) -> str:
 
 async def _send(
     message: Message, texts: Sequence[str], markup: InlineKeyboardMarkup | None = None
-) -> Message:
-    """Send HTML messages in order, the keyboard under the last one; quote in groups."""
+) -> None:
+    """Send HTML messages in order, the keyboard under the last one; quote in groups.
+
+    A read timeout means Telegram got the message but its answer was lost: the message was
+    most likely delivered, so it is neither resent nor followed by an apology (a duplicate or
+    a contradiction). The remaining parts are still sent.
+    """
     quote = message.chat.type != ChatType.PRIVATE
-    sent = message
     for i, text in enumerate(texts):
         last = i == len(texts) - 1
-        sent = await message.reply_html(
-            text, reply_markup=markup if last else None, do_quote=quote and i == 0
-        )
-    return sent
+        try:
+            await message.reply_html(
+                text, reply_markup=markup if last else None, do_quote=quote and i == 0
+            )
+        except TimedOut as exc:
+            log.warning("sending a reply timed out (it was probably delivered): %s", exc)
 
 
 async def _typing(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
