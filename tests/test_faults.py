@@ -107,6 +107,7 @@ import bot.ingest
 from bot.embedding import HashEmbedder
 
 SLOW = float(os.environ["FAULT_SLOW_SECONDS"])
+EMBED = float(os.environ.get("FAULT_EMBED_SECONDS", SLOW))
 
 
 def mark(stage):
@@ -117,7 +118,7 @@ def mark(stage):
 class SlowEmbedder(HashEmbedder):
     def encode(self, texts, **kwargs):
         mark("embedding")
-        time.sleep(SLOW)
+        time.sleep(EMBED)
         return super().encode(texts, **kwargs)
 
 
@@ -156,7 +157,9 @@ main()
 '''
 
 
-def slow_ingest(tmp_path: Path, index_dir: Path, *args: str) -> subprocess.Popen[str]:
+def slow_ingest(
+    tmp_path: Path, index_dir: Path, *args: str, embed_seconds: float = SLOW
+) -> subprocess.Popen[str]:
     """`reportbot ingest ARGS` in a subprocess with slowed, marked stages."""
     wrapper = tmp_path / "slowreportbot.py"
     wrapper.write_text(textwrap.dedent(WRAPPER))
@@ -165,6 +168,7 @@ def slow_ingest(tmp_path: Path, index_dir: Path, *args: str) -> subprocess.Popen
         "REPORTBOT_MODEL": "hash",
         "REPORTBOT_INDEX_DIR": str(index_dir),
         "FAULT_SLOW_SECONDS": str(SLOW),
+        "FAULT_EMBED_SECONDS": str(embed_seconds),
         "PYTHONPATH": str(ROOT),
     }
     return subprocess.Popen(
@@ -209,6 +213,10 @@ class Stages:
         while stage not in self.seen:
             assert time.monotonic() < deadline, f"never reached {stage}; saw {self.seen}"
             self._drain(block_for=0.05)
+
+    def poll(self) -> list[str]:
+        self._drain()
+        return self.seen
 
     def finish(self) -> list[str]:
         self.thread.join(10)
@@ -418,7 +426,9 @@ def test_bot_starts_on_a_damaged_index_and_says_what_is_wrong(index_dir: Path, c
     stub = _play(index_dir, scenario)
     for reply in stub.messages(111):
         text = shown(reply)
-        assert isinstance(message, str) and message in text and "reportbot ingest --rebuild" in text, text
+        assert (
+            isinstance(message, str) and message in text and "reportbot ingest --rebuild" in text
+        ), text
         assert "went wrong" not in text
 
 
@@ -553,9 +563,11 @@ def test_second_ingest_is_refused_and_readers_never_see_half_an_index(
     reader = Reader(index_dir)
     reader.start()
     try:
-        first = slow_ingest(tmp_path, index_dir, str(batch))
+        first = slow_ingest(tmp_path, index_dir, str(batch), embed_seconds=5.0)
         stages = Stages(first)
         stages.wait_for("embedding")
+        with pytest.raises(IndexLocked, match="already running"):
+            ingest(index_dir, [CORPUS], embedder=EMBEDDER)
         env = {**os.environ, "REPORTBOT_MODEL": "hash", "REPORTBOT_INDEX_DIR": str(index_dir)}
         second = subprocess.run(
             [sys.executable, "-m", "bot.cli", "ingest", "--quiet", str(CORPUS)],
@@ -565,8 +577,7 @@ def test_second_ingest_is_refused_and_readers_never_see_half_an_index(
             cwd=ROOT,
             timeout=60,
         )
-        with pytest.raises(IndexLocked, match="already running"):
-            ingest(index_dir, [CORPUS], embedder=EMBEDDER)
+        assert stages.poll()[-1] == "embedding", "the first ingest ended before the second ran"
         assert first.wait(60) == 0
         assert stages.finish()[-1] == "fsync:dir"
         # more generations published while the reader polls
