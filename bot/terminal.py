@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
+import textwrap
 from collections.abc import Callable
 from typing import TextIO
 
@@ -26,12 +28,33 @@ def render_answer(answer: Answer, *, color: bool | None = None) -> str:
     return "\n\n".join(blocks)
 
 
-def render_passage(p: Passage, number: int, *, color: bool | None = None) -> str:
-    before = p.quote[: p.highlight_start]
-    after = p.quote[p.highlight_start + len(p.highlight) :]
-    key = click.style(p.highlight, bold=True, fg="yellow") if color else f"»{p.highlight}«"
-    quote = before + key + after
-    body = "\n".join("    " + line if line else "" for line in quote.split("\n"))
+_OPEN, _CLOSE = "\ue000", "\ue001"  # private-use marks around the highlight while wrapping
+
+
+def render_passage(
+    p: Passage, number: int, *, color: bool | None = None, width: int | None = None
+) -> str:
+    """One passage: citation line, then the quote wrapped with its key sentence marked."""
+    width = width or min(shutil.get_terminal_size((100, 24)).columns, 110)
+    end = p.highlight_start + len(p.highlight)
+    marked = p.quote[: p.highlight_start] + _OPEN + p.highlight + _CLOSE + p.quote[end:]
+    body = "\n\n".join(
+        textwrap.fill(para, width, initial_indent="    ", subsequent_indent="    ")
+        for para in marked.split("\n\n")
+    )
+    if color:
+        # Re-open the style on every wrapped line so the highlight survives line breaks.
+        on, off = "\x1b[1;33m", "\x1b[0m"
+        lines, inside = [], False
+        for line in body.split("\n"):
+            if inside:
+                line = line[:4] + on + line[4:]
+            inside = (inside or _OPEN in line) and _CLOSE not in line
+            line = line.replace(_OPEN, on).replace(_CLOSE, off)
+            lines.append(line + (off if inside else ""))
+        body = "\n".join(lines)
+    else:
+        body = body.replace(_OPEN, "»").replace(_CLOSE, "«")
     head = click.style(f"[{number}]", bold=True) if color else f"[{number}]"
     lines = [f"{head} {citation(p)}", body]
     if p.figures:

@@ -1,0 +1,44 @@
+from bot.models import Answer, Passage
+from bot.terminal import NOT_FOUND, render_answer, render_passage
+
+
+def _passage(quote: str, highlight: str) -> Passage:
+    return Passage(
+        quote=quote,
+        highlight=highlight,
+        highlight_start=quote.index(highlight),
+        doc_id="d",
+        title="T",
+        publisher="P",
+        author="A",
+        date="",
+        url="",
+        location="paragraph 2",
+        start=0,
+        end=len(quote),
+        score=1.0,
+        chunk_id=1,
+    )
+
+
+def test_plain_rendering_wraps_and_marks_the_highlight_verbatim():
+    quote = "Heading\n\n" + "Some words before. " * 10 + "The key sentence is here. After it."
+    text = render_passage(_passage(quote, "The key sentence is here."), 1, color=False, width=60)
+    assert text.splitlines()[0] == "[1] T — P, A — paragraph 2"
+    assert all(len(line) <= 60 for line in text.splitlines()[1:])
+    body = "\n".join(text.splitlines()[1:])
+    assert " ".join(body.replace("»", "").replace("«", "").split()) == " ".join(quote.split())
+    assert "»The key sentence is here.«" in " ".join(text.split())
+
+
+def test_colour_rendering_reopens_the_style_on_each_wrapped_line():
+    quote = "Before. " + "A long key sentence that will wrap over several lines " * 3 + "end."
+    highlight = quote[len("Before. ") :]
+    text = render_passage(_passage(quote, highlight), 1, color=True, width=40)
+    body = text.splitlines()[1:]
+    assert all(line.count("\x1b[1;33m") == line.count("\x1b[0m") for line in body)
+
+
+def test_not_found_says_so_with_suggestions():
+    text = render_answer(Answer("q", "not_found", [], suggestions=["Report A"]))
+    assert text.startswith(NOT_FOUND) and "Report A" in text
