@@ -108,6 +108,7 @@ class RateLimiter:
         self._clock = clock
         self._events: dict[int, deque[float]] = defaultdict(deque)
         self._lock = threading.Lock()
+        self._swept = self._clock()
 
     def allow(self, key: int) -> bool:
         """Record an event for `key` and say whether it is within the limit."""
@@ -115,6 +116,10 @@ class RateLimiter:
             return True
         now = self._clock()
         with self._lock:
+            if now - self._swept >= 60:  # forget idle users, or every user ever seen stays
+                self._swept = now
+                for idle in [k for k, e in self._events.items() if not e or now - e[-1] >= 60]:
+                    del self._events[idle]
             events = self._events[key]
             while events and now - events[0] >= 60:
                 events.popleft()
