@@ -33,7 +33,14 @@ from telegram import (
     Update,
 )
 from telegram.constants import ChatAction, ChatType, ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, TelegramError, TimedOut
+from telegram.error import (
+    BadRequest,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    TelegramError,
+    TimedOut,
+)
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -649,6 +656,11 @@ class TokenFilter(logging.Filter):
         message = record.getMessage()
         if self.token in message:
             record.msg, record.args = message.replace(self.token, "<token>"), ()
+        if record.exc_info and record.exc_info[1] is not None:
+            # PTB logs InvalidToken with its traceback, and its message quotes the token.
+            text = logging.Formatter().formatException(record.exc_info)
+            if self.token in text:
+                record.exc_info, record.exc_text = None, text.replace(self.token, "<token>")
         return True
 
 
@@ -792,7 +804,13 @@ def webhook_options(settings: Settings) -> dict[str, Any]:
 def run_bot(settings: Settings) -> None:
     """`reportbot run`: long polling, or a webhook when TELEGRAM_WEBHOOK_URL is set."""
     application = build_application(settings)
-    if settings.telegram_webhook_url:
-        application.run_webhook(**webhook_options(settings))
-    else:
-        application.run_polling(allowed_updates=Update.ALL_TYPES)
+    try:
+        if settings.telegram_webhook_url:
+            application.run_webhook(**webhook_options(settings))
+        else:
+            application.run_polling(allowed_updates=Update.ALL_TYPES)
+    except InvalidToken:  # PTB's message quotes the token: say what is wrong without it
+        raise ReportbotError(
+            "Telegram rejected TELEGRAM_BOT_TOKEN (revoked or mistyped); "
+            "copy the current token from @BotFather."
+        ) from None
