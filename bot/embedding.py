@@ -6,6 +6,7 @@ That choice is made here and nowhere else.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import threading
@@ -50,13 +51,35 @@ def bundled_model_path() -> Path:
     return Path(get_model_path())
 
 
+LEAN_MAX_TEXTS = 32  # up to this many texts (a question, a few sentences) take the lean path
+
+
 class SentenceTransformerEmbedder:
-    """A sentence-transformers model, imported and loaded on first use, then reused."""
+    """A sentence-transformers model, imported and loaded on first use, then reused.
+
+    Importing sentence-transformers costs seconds (it pulls in scikit-learn and more), which is
+    most of a cold `reportbot ask`. So small inputs (questions, highlight candidates) take a
+    lean path when the model has the standard layout of Transformer -> mean pooling ->
+    Normalize: the same model run through `transformers` directly, which is exactly what
+    sentence-transformers computes for that layout (tests/test_embedding.py compares them).
+    Ingest batches always go through sentence-transformers.
+    """
 
     def __init__(self, name: str) -> None:
         self.name = name
         self._model = None
+        self._lean = None
         self._lock = threading.Lock()
+
+    def _path(self) -> str:
+        return str(bundled_model_path()) if self.name.lower() in BUNDLED_ALIASES else self.name
+
+    def _lean_encoder(self) -> _LeanEncoder | None:
+        with self._lock:
+            if self._lean is None:
+                max_len = _lean_layout(Path(self._path()))
+                self._lean = _LeanEncoder(Path(self._path()), max_len) if max_len else False
+        return self._lean or None
 
     def _load(self):
         with self._lock:
@@ -70,9 +93,7 @@ class SentenceTransformerEmbedder:
 
                 hf_logging.disable_progress_bar()
 
-                path = (
-                    str(bundled_model_path()) if self.name.lower() in BUNDLED_ALIASES else self.name
-                )
+                path = self._path()
                 log.info("loading embedding model %s", self.name)
                 try:
                     self._model = SentenceTransformer(path, device="cpu")
@@ -84,6 +105,9 @@ class SentenceTransformerEmbedder:
 
     @property
     def dimension(self) -> int:
+        lean = self._lean_encoder() if self._model is None else None
+        if lean is not None:
+            return lean.dimension
         model = self._load()
         get_dim = getattr(model, "get_embedding_dimension", None) or (
             model.get_sentence_embedding_dimension
@@ -93,6 +117,10 @@ class SentenceTransformerEmbedder:
     def encode(
         self, texts: list[str], *, batch_size: int = 64, progress: Progress | None = None
     ) -> np.ndarray:
+        if 0 < len(texts) <= LEAN_MAX_TEXTS and self._model is None:
+            lean = self._lean_encoder()
+            if lean is not None:
+                return lean.encode(texts)
         model = self._load()
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
@@ -110,6 +138,54 @@ class SentenceTransformerEmbedder:
             if progress:
                 progress(min(i + step, len(texts)), len(texts))
         return normalise(np.vstack(out))
+
+
+def _lean_layout(path: Path) -> int | None:
+    """The max sequence length if `path` is a Transformer -> mean Pooling -> Normalize model."""
+    try:
+        modules = json.loads((path / "modules.json").read_text())
+        kinds = [m["type"].rsplit(".", 1)[-1] for m in modules]
+        pooling = json.loads((path / modules[1]["path"] / "config.json").read_text())
+        config = json.loads((path / "sentence_bert_config.json").read_text())
+    except (OSError, ValueError, KeyError, IndexError):
+        return None
+    modes = {k for k, v in pooling.items() if k.startswith("pooling_mode") and v}
+    if kinds != ["Transformer", "Pooling", "Normalize"] or modes != {"pooling_mode_mean_tokens"}:
+        return None
+    if config.get("do_lower_case"):
+        return None
+    return int(config.get("max_seq_length") or 256)
+
+
+class _LeanEncoder:
+    """Transformer -> attention-masked mean pooling -> L2 normalisation, via transformers."""
+
+    def __init__(self, path: Path, max_len: int) -> None:
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+        import torch
+        from transformers import AutoModel, AutoTokenizer
+        from transformers.utils import logging as hf_logging
+
+        hf_logging.disable_progress_bar()
+        self._torch = torch
+        self.tokenizer = AutoTokenizer.from_pretrained(str(path))
+        self.model = AutoModel.from_pretrained(str(path)).eval()
+        self.max_len = max_len
+        self.dimension = int(self.model.config.hidden_size)
+        self._lock = threading.Lock()
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        torch = self._torch
+        batch = self.tokenizer(
+            texts, padding=True, truncation=True, max_length=self.max_len, return_tensors="pt"
+        )
+        with self._lock, torch.inference_mode():
+            hidden = self.model(**batch).last_hidden_state
+            mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+        return normalise(pooled.numpy())
 
 
 class HashEmbedder:
