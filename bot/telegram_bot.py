@@ -314,7 +314,7 @@ async def _answer_and_reply(
     )
     question_id = await asyncio.to_thread(
         svc.state.record_question,
-        question,
+        result.question,  # as answered: cleaned of control characters and lone surrogates
         user_id=user.id if user else None,
         chat_id=update.effective_chat.id if update.effective_chat else None,
         status=result.status,

@@ -6,7 +6,11 @@ import re
 import unicodedata
 
 _WORD = re.compile(r"\w+", re.UNICODE)
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069]")
+# Lone surrogates too: they come from undecodable bytes (argv, JSON escapes) and crash the
+# tokenizer, SQLite and Telegram's UTF-16 length count.
+_CONTROL = re.compile(
+    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u200b-\u200f\u202a-\u202e\u2066-\u2069\ud800-\udfff]"
+)
 
 # Words that carry no topic in English or Spanish questions. Folded (no accents, lower case).
 STOPWORDS = frozenset(
