@@ -148,3 +148,72 @@ def test_hostile_messages_to_the_running_bot_get_one_polite_reply_each(corpus_in
             assert len(sent) == (2 if user == 5000 else 1), (name, [shown(m) for m in sent])
             assert "went wrong" not in shown(sent[0]), (name, shown(sent[0]))
     assert quoted(stub.messages(5000)[-1])
+
+
+# --- hostile documents through a whole ingest ---------------------------------------------------
+
+
+def test_a_folder_of_hostile_documents_leaves_the_index_sound(tmp_path, monkeypatch) -> None:
+    """Every kind of bad file the issue lists, beside good ones, through `reportbot ingest` with
+    REPORTBOT_MAX_FILE_BYTES set: each bad file is one line of `failed:`, the good ones are
+    indexed, and an ingest of only bad files leaves the previous generation live."""
+    from click.testing import CliRunner
+
+    from bot.cli import cli
+    from bot.config import get_settings
+    from bot.embedding import HashEmbedder
+    from bot.index import ReportIndex, current_generation, verify
+    from tests.conftest import CORPUS
+    from tests.test_loaders import encrypt_pdf, make_pdf, make_scanned_pdf, zip_bomb
+
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    files = {
+        "empty.txt": b"",
+        "zero.pdf": b"",
+        "locked.pdf": encrypt_pdf(make_pdf(["secret"]), user_password="pw", owner_password="o"),
+        "scan.pdf": make_scanned_pdf(),
+        "huge.txt": b"word " * 30_000,  # 150 KB, over the 100 KB limit below
+        "latin1-binary.txt": bytes(range(256)) * 4,
+        "app.html": b"<html><head><script>a()</script></head><body><script>b()</script></body>",
+        "bomb.docx": zip_bomb(8 * 1024 * 1024),
+        "fake.docx": b"PK\x03\x04 not really a zip",
+    }
+    for name, data in files.items():
+        (bad / name).write_bytes(data)
+    good = tmp_path / "good"
+    good.mkdir()
+    (good / "cafe.txt").write_text(
+        "Coffee report.\n\nExports of coffee grew 12% in 2024.", "latin-1"
+    )
+    (good / "cafe-es.txt").write_bytes("Informe del café: creció un 9% en 2024.".encode("latin-1"))
+
+    monkeypatch.setenv("REPORTBOT_MODEL", "hash")
+    monkeypatch.setenv("REPORTBOT_MAX_FILE_BYTES", str(100 * 1024))
+    get_settings.cache_clear()
+    index_dir = tmp_path / "index"
+    runner = CliRunner()
+    where = ["--index-dir", str(index_dir)]
+    first = runner.invoke(cli, ["ingest", "-q", str(CORPUS), *where])
+    assert first.exit_code == 0, first.output
+    before = current_generation(index_dir)
+
+    only_bad = runner.invoke(cli, ["ingest", "-q", str(bad), *where])
+    assert only_bad.exit_code == 1 and "Traceback" not in only_bad.output
+    failed = [line for line in only_bad.output.splitlines() if line.startswith("failed: ")]
+    assert sorted(line.split(": ")[1].rsplit("/", 1)[-1] for line in failed) == sorted(files)
+    assert current_generation(index_dir) == before  # nothing changed: nothing published
+    for reason, name in (
+        ("password-protected", "locked.pdf"),
+        ("OCR", "scan.pdf"),
+        ("100 KiB limit", "huge.txt"),
+        ("zip bomb", "bomb.docx"),
+    ):
+        assert any(name in line and reason in line for line in failed), (name, failed)
+
+    mixed = runner.invoke(cli, ["ingest", "-q", str(bad), str(good), *where])
+    assert mixed.exit_code == 1 and "2 added" in mixed.output, mixed.output
+    result = verify(index_dir)
+    assert result["ok"] and result["documents"] == 4
+    index = ReportIndex.open(index_dir, HashEmbedder())
+    assert {d["id"] for d in index.documents()} >= {"cafe", "cafe-es"}
