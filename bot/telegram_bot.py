@@ -344,15 +344,16 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/start and /help: what the bot knows and how to use it."""
     svc = _svc(context)
+    problem = ""
     try:
         documents = (await svc.index.get()).documents()
-    except ReportbotError:
-        documents = []
+    except ReportbotError as exc:  # no index, or a damaged one: say which
+        documents, problem = [], f"\n\n⚠️ {esc(exc)}"
     user = update.effective_user
     text = render_help(
         documents, bot_username=context.bot.username, is_admin=svc.is_admin(user and user.id)
     )
-    await update.effective_message.reply_html(text)
+    await update.effective_message.reply_html(text + problem)
 
 
 async def sources_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -422,8 +422,11 @@ def test_bot_starts_on_a_damaged_index_and_says_what_is_wrong(index_dir: Path, c
         await replies(stub, 111, 1)
         stub.push_message("/sources")
         await replies(stub, 111, 2)
+        stub.push_message("/start")
+        await replies(stub, 111, 3)
 
     stub = _play(index_dir, scenario)
+    assert len(stub.messages(111)) == 3
     for reply in stub.messages(111):
         text = shown(reply)
         assert (
