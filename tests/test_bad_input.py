@@ -110,12 +110,24 @@ def test_any_text_is_answered_or_refused_and_renders(corpus_index, text: str) ->
     _telegram_accepts(render_verdict(verdict.to_dict(), corpus_index.documents()))
 
 
+TOKENIZER_CASES = (
+    "control characters",
+    "lone surrogates",
+    "bidi override",
+    "right-to-left",
+    "zalgo",
+    "emoji only",
+    "zero width",
+    "html injection",
+)
+
+
 @pytest.mark.e2e
-@pytest.mark.parametrize("text", HOSTILE.values(), ids=HOSTILE.keys())
-def test_hostile_questions_with_the_real_model(real_index, text: str) -> None:
+@pytest.mark.parametrize("name", TOKENIZER_CASES)
+def test_hostile_questions_with_the_real_model(real_index, name: str) -> None:
     """The real tokenizer is where odd text (lone surrogates, say) would break."""
     try:
-        result = answer(real_index, text)
+        result = answer(real_index, HOSTILE[name])
     except InvalidQuestion:
         return
     assert result.status in VALID
