@@ -414,6 +414,64 @@ def run(settings) -> None:
     run_bot(settings)
 
 
+@cli.command("eval")
+@click.argument("dataset_dir", type=click.Path(path_type=Path, file_okay=False, exists=True))
+@click.option("--split", default="test", show_default=True, help="Which qrels/<split>.tsv.")
+@click.option(
+    "--mode",
+    type=click.Choice(["hybrid", "dense", "lexical"]),
+    default="hybrid",
+    show_default=True,
+    help="Retrieval to score.",
+)
+@click.option("--rebuild", is_flag=True, help="Rebuild the cached index of the corpus.")
+@click.option(
+    "--cache-dir",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Where eval indexes are cached [env REPORTBOT_EVAL_CACHE; ~/.cache/reportbot/eval].",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
+def eval_(dataset_dir, split, mode, rebuild, cache_dir, as_json, quiet) -> None:
+    """Score retrieval on a BEIR-layout dataset: nDCG@10, Recall@10/100, MRR@10, latency.
+
+    \b
+    Example:
+      reportbot eval ../shared/eval/scifact --split test --mode hybrid
+    """
+    from bot.evaluate import run_eval
+
+    try:
+        result = run_eval(
+            dataset_dir,
+            split,
+            mode,
+            cache_root=cache_dir,
+            rebuild=rebuild,
+            progress=_progress(quiet),
+        )
+    except ReportbotError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        _emit(result.to_dict())
+        return
+    r = result
+    click.echo(
+        f"{r.dataset} {r.split}, {r.mode}: {r.queries:,} queries, {r.documents:,} documents, "
+        f"{r.chunks:,} chunks ({'cached index' if r.cached else f'built in {r.index_build_s:.0f} s'})"
+    )
+    for label, value in (
+        ("nDCG@10", r.ndcg_at_10),
+        ("Recall@10", r.recall_at_10),
+        ("Recall@100", r.recall_at_100),
+        ("MRR@10", r.mrr_at_10),
+    ):
+        click.echo(f"  {label:<11} {value:.3f}")
+    click.echo(f"  search      p50 {r.latency_p50_ms:.1f} ms, p95 {r.latency_p95_ms:.1f} ms")
+    if r.answer_p50_ms is not None:
+        click.echo(f"  answer      p50 {r.answer_p50_ms:.1f} ms, p95 {r.answer_p95_ms:.1f} ms")
+
+
 def main() -> None:
     cli(prog_name="reportbot")
 

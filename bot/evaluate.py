@@ -355,10 +355,13 @@ def run_eval(
     model: str | None = None,
     cache_root: Path | None = None,
     rebuild: bool = False,
-    time_answers: bool = True,
+    time_answers: bool | None = None,
     progress: Callable[..., Any] | None = None,
 ) -> EvalResult:
-    """Score `mode` retrieval on one split of a BEIR dataset, with query latencies."""
+    """Score `mode` retrieval on one split of a BEIR dataset, with query latencies.
+
+    `time_answers` (default: in hybrid mode) also times the full `answer()` path per query.
+    """
     from bot.answering import _embed_cached, answer, search
     from bot.config import get_settings
     from bot.embedding import get_embedder
@@ -385,7 +388,7 @@ def run_eval(
         run[query_id] = doc_ranking(hits, max(CUTOFFS))
 
     answer_ms: list[float] = []
-    if time_answers:
+    if time_answers or (time_answers is None and mode == "hybrid"):
         _embed_cached.cache_clear()  # the search loop above cached every query's vector
         for _, text in queries:
             start = time.perf_counter()

@@ -192,7 +192,9 @@ def test_run_eval_end_to_end_and_cached(tmp_path: Path) -> None:
 
     root = make_beir(tmp_path / "tiny")
     cache = tmp_path / "cache"
-    first = evaluate.run_eval(root, "test", "lexical", embedder=HashEmbedder(), cache_root=cache)
+    first = evaluate.run_eval(
+        root, "test", "lexical", embedder=HashEmbedder(), cache_root=cache, time_answers=True
+    )
     assert (first.queries, first.documents) == (3, 4)
     assert first.chunks >= 4
     assert not first.cached and first.index_build_s is not None
@@ -237,3 +239,29 @@ def test_cache_key_changes_with_corpus_and_settings() -> None:
 def test_run_eval_refuses_unknown_mode(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="mode must be one of"):
         evaluate.run_eval(make_beir(tmp_path / "tiny"), mode="fuzzy")
+
+
+def test_eval_command_prints_figures_and_json(tmp_path: Path, monkeypatch) -> None:
+    from click.testing import CliRunner
+
+    from bot.cli import cli
+    from bot.config import get_settings
+
+    monkeypatch.setenv("REPORTBOT_MODEL", "hash")
+    get_settings.cache_clear()
+    root = make_beir(tmp_path / "tiny")
+    args = ["eval", str(root), "--cache-dir", str(tmp_path / "cache"), "-q"]
+    try:
+        text = CliRunner().invoke(cli, args)
+        as_json = CliRunner().invoke(cli, [*args, "--mode", "lexical", "--json"])
+        missing = CliRunner().invoke(cli, ["eval", str(tmp_path), "--cache-dir", str(tmp_path)])
+    finally:
+        get_settings.cache_clear()
+    assert text.exit_code == 0, text.output
+    assert "tiny test, hybrid: 3 queries, 4 documents" in text.output
+    assert "nDCG@10" in text.output and "answer" in text.output
+    data = json.loads(as_json.output)
+    assert data["mode"] == "lexical" and data["ndcg_at_10"] == pytest.approx(1.0)
+    assert data["cached"] is True and data["answer_p50_ms"] is None
+    assert missing.exit_code == 1 and "corpus.jsonl is missing" in missing.output
+    assert "Traceback" not in missing.output
