@@ -34,12 +34,19 @@ _OPEN, _CLOSE = "\ue000", "\ue001"  # private-use marks around the highlight whi
 def render_passage(
     p: Passage, number: int, *, color: bool | None = None, width: int | None = None
 ) -> str:
-    """One passage: citation line, then the quote wrapped with its key sentence marked."""
-    width = width or min(shutil.get_terminal_size((100, 24)).columns, 110)
+    """One passage: citation line, then the quote with its key sentence marked.
+
+    On a terminal (or with `width`) the quote is wrapped to fit; piped, each paragraph stays
+    on one line as in the document.
+    """
+    if width is None and sys.stdout.isatty():
+        width = min(shutil.get_terminal_size((100, 24)).columns, 110)
     end = p.highlight_start + len(p.highlight)
     marked = p.quote[: p.highlight_start] + _OPEN + p.highlight + _CLOSE + p.quote[end:]
     body = "\n\n".join(
         textwrap.fill(para, width, initial_indent="    ", subsequent_indent="    ")
+        if width
+        else "    " + para
         for para in marked.split("\n\n")
     )
     if color:

@@ -42,3 +42,13 @@ def test_colour_rendering_reopens_the_style_on_each_wrapped_line():
 def test_not_found_says_so_with_suggestions():
     text = render_answer(Answer("q", "not_found", [], suggestions=["Report A"]))
     assert text.startswith(NOT_FOUND) and "Report A" in text
+
+
+def test_piped_output_keeps_each_paragraph_on_one_line():
+    quote = "Heading\n\n" + "Some words before. " * 10 + "The key sentence is here."
+    text = render_passage(_passage(quote, "The key sentence is here."), 1, color=False)
+    assert text.splitlines()[1:] == [
+        "    Heading",
+        "",
+        "    " + "Some words before. " * 10 + "»The key sentence is here.«",
+    ]
