@@ -14,6 +14,7 @@ import pytest
 from bot.answering import answer
 from bot.index import ReportIndex, current_generation, verify
 from bot.ingest import ingest
+from bot.factcheck import check
 from tests.questions import ANSWERABLE, UNANSWERABLE, first_passage_matches
 from tests.test_cleaning import BOILERPLATE
 
@@ -47,6 +48,13 @@ def test_the_gpu_question_quotes_the_sentence_with_its_citation(real_index):
     )
     assert top.location.startswith("paragraph ")
     assert any(f["text"] == "roughly 20" or "20" in f["text"] for f in top.figures)
+
+
+def test_fact_check_claims_with_the_real_model(real_index):
+    from tests.test_factcheck import CLAIMS
+
+    wrong = [(c, e) for e, c in CLAIMS if check(real_index, c).verdict != e]
+    assert not wrong
 
 
 @pytest.mark.parametrize("line", BOILERPLATE)
