@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 
 from bot.answering import answer
+from bot.factcheck import check
 from bot.index import ReportIndex, current_generation, verify
 from bot.ingest import ingest
-from bot.factcheck import check
 from tests.questions import ANSWERABLE, UNANSWERABLE, first_passage_matches
 from tests.test_cleaning import BOILERPLATE
 
