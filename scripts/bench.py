@@ -1,0 +1,956 @@
+"""reportbot benchmarks (`make bench`): quality, ingest, latency at scale, memory, cold start, a peer.
+
+    .venv/bin/python scripts/bench.py                     # everything, writes docs/benchmarks.md
+    .venv/bin/python scripts/bench.py --only eval,latency # some sections
+    .venv/bin/python scripts/bench.py --sizes 100000      # smaller scale run
+
+Every section prints its figures as it goes and stores them in .bench-cache/results.json, so a
+later run of some sections rewrites docs/benchmarks.md with the figures of the others kept (each
+section's figures say when they were measured). Comparisons (pipeline vs bare encoder, reportbot
+vs txtai, exact vs approximate) are always made in the same run of the same section.
+
+Sections
+  eval      nDCG@10, Recall@10/100, MRR@10 on SciFact test, each mode (the README table)
+  ingest    chunks/s of ingest_raw vs bare SentenceTransformer.encode, same texts and batch size
+  latency   warm p50/p95 of answer() over the SciFact test queries, then at --sizes chunks
+  ann       exact vs approximate FAISS at the largest size: recall@10 vs exact, memory, latency
+  rss       resident memory of a fresh process serving the largest index
+  coldstart wall time of a fresh `reportbot ask` process
+  txtai     txtai side by side: build time, warm p50/p95, nDCG@10 (if txtai is installed)
+  onnx      sentence-transformers' ONNX backend, int8-quantised (if onnxruntime is installed)
+
+The synthetic corpus for scale (documented in docs/benchmarks.md): text is SciFact sentences
+recombined at random into 40-100 word paragraphs (one chunk each), ten per document; vectors are
+real SciFact chunk embeddings mixed pairwise plus Gaussian noise (v = a + 0.5 b + 0.03 n,
+renormalised), so they cluster like real embeddings instead of filling the sphere uniformly.
+It is ingested through `ingest_raw` (the normal pipeline) with an embedder that hands out these
+vectors instead of running the model, and queried with the real model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import hashlib
+import json
+import os
+import platform
+import random
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import numpy as np  # noqa: E402
+
+from bot import vectors  # noqa: E402
+from bot.evaluate import (  # noqa: E402
+    build_or_open_index,
+    corpus_documents,
+    doc_ranking,
+    load_beir,
+    percentile,
+    run_eval,
+    score_run,
+)
+from bot.models import DocumentMeta, RawDocument  # noqa: E402
+
+CACHE = ROOT / ".bench-cache"
+RESULTS = CACHE / "results.json"
+DOCS = ROOT / "docs"
+DEFAULT_DATASET = ROOT.parent / "shared" / "eval" / "scifact"
+MODEL = "all-MiniLM-L6-v2"
+SECTIONS = ("eval", "ingest", "latency", "ann", "rss", "coldstart", "txtai", "onnx")
+BATCH = 64
+SYNTH_SEED = 20241126
+SYNTH_CHUNKS_PER_DOC = 10
+
+
+# --- helpers -----------------------------------------------------------------------------------
+
+
+def load_results() -> dict[str, Any]:
+    try:
+        return json.loads(RESULTS.read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}
+
+
+def save_results(results: dict[str, Any]) -> None:
+    CACHE.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps(results, indent=2, default=float))
+
+
+def stamp() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def ms_stats(values: list[float]) -> dict[str, float]:
+    return {"p50_ms": percentile(values, 50), "p95_ms": percentile(values, 95), "n": len(values)}
+
+
+def embedder():
+    from bot.embedding import get_embedder
+
+    return get_embedder(MODEL)
+
+
+def model_of(emb):
+    """The SentenceTransformer inside our embedder (the same instance, same thread settings)."""
+    return emb._load()
+
+
+def rss_mb() -> float:
+    import psutil
+
+    return psutil.Process().memory_info().rss / 2**20
+
+
+def section(title: str) -> None:
+    print(f"\n== {title} ==", flush=True)
+
+
+# --- eval --------------------------------------------------------------------------------------
+
+
+def bench_eval(dataset: Path) -> dict[str, Any]:
+    section("SciFact test: retrieval quality by mode")
+    out: dict[str, Any] = {"measured": stamp()}
+    for mode in ("lexical", "dense", "hybrid"):
+        r = run_eval(dataset, "test", mode, time_answers=(mode == "hybrid"))
+        out[mode] = r.to_dict()
+        print(
+            f"{mode:8s} nDCG@10 {r.ndcg_at_10:.3f}  R@10 {r.recall_at_10:.3f}  "
+            f"R@100 {r.recall_at_100:.3f}  MRR@10 {r.mrr_at_10:.3f}  "
+            f"search p50 {r.latency_p50_ms:.1f} ms p95 {r.latency_p95_ms:.1f} ms"
+            + (
+                f"  answer p50 {r.answer_p50_ms:.1f} ms p95 {r.answer_p95_ms:.1f} ms"
+                if r.answer_p50_ms is not None
+                else ""
+            ),
+            flush=True,
+        )
+    return out
+
+
+# --- ingest throughput -------------------------------------------------------------------------
+
+
+def bench_ingest(dataset: Path, docs: int, repeats: int) -> dict[str, Any]:
+    """ingest_raw of the first `docs` SciFact records vs bare encode of the same chunk texts."""
+    from bot.ingest import ingest_raw
+
+    section(f"Ingest throughput: {docs} SciFact documents, batch {BATCH}, {repeats} runs")
+    data = load_beir(dataset, "test")
+    raws = list(corpus_documents(data))[:docs]
+    emb = embedder()
+    model = model_of(emb)
+    model.encode(["warm up"], batch_size=BATCH)
+    pipeline, bare, chunks = [], [], 0
+    for run in range(repeats):
+        tmp = Path(tempfile.mkdtemp(prefix="ingest-", dir=CACHE))
+        try:
+            start = time.perf_counter()
+            report = ingest_raw(tmp, raws, embedder=emb, rebuild=True, batch_size=BATCH)
+            pipe_s = time.perf_counter() - start
+            from bot.index import ReportIndex
+
+            index = ReportIndex.open(tmp, emb)
+            texts = [r[0] for r in index.db.execute("SELECT text FROM chunks ORDER BY id")]
+            chunks = len(texts)
+            assert chunks == report.chunks_total
+            start = time.perf_counter()
+            model.encode(texts, batch_size=BATCH, normalize_embeddings=True)
+            bare_s = time.perf_counter() - start
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+        pipeline.append(chunks / pipe_s)
+        bare.append(chunks / bare_s)
+        print(
+            f"run {run + 1}: pipeline {chunks / pipe_s:.1f} chunks/s ({pipe_s:.1f} s), "
+            f"bare encode {chunks / bare_s:.1f} chunks/s ({bare_s:.1f} s)",
+            flush=True,
+        )
+    out = {
+        "measured": stamp(),
+        "documents": docs,
+        "chunks": chunks,
+        "batch_size": BATCH,
+        "runs": repeats,
+        "pipeline_chunks_per_s": statistics.median(pipeline),
+        "bare_chunks_per_s": statistics.median(bare),
+        "pipeline_runs": pipeline,
+        "bare_runs": bare,
+    }
+    out["ratio"] = out["pipeline_chunks_per_s"] / out["bare_chunks_per_s"]
+    print(
+        f"median: pipeline {out['pipeline_chunks_per_s']:.1f} chunks/s, bare "
+        f"{out['bare_chunks_per_s']:.1f} chunks/s, ratio {out['ratio']:.3f} (target >= 0.9)"
+    )
+    return out
+
+
+# --- synthetic corpus at scale -----------------------------------------------------------------
+
+
+def sentence_pool(dataset: Path) -> list[str]:
+    from bot.text import sentence_spans
+
+    pool = []
+    for record in load_beir(dataset, "test").corpus():
+        text = record.text
+        for s, e in sentence_spans(text):
+            sentence = text[s:e]
+            if 5 <= len(sentence.split()) <= 45:
+                pool.append(sentence)
+    return pool
+
+
+def synthetic_documents(pool: list[str], n_chunks: int, seed: int) -> Iterator[RawDocument]:
+    """Documents of SYNTH_CHUNKS_PER_DOC paragraphs of 40-100 words: one chunk per paragraph."""
+    rng = random.Random(seed)
+    made = 0
+    doc = 0
+    while made < n_chunks:
+        paragraphs = []
+        for _ in range(min(SYNTH_CHUNKS_PER_DOC, n_chunks - made)):
+            words, parts = 0, []
+            while words < 50:
+                sentence = rng.choice(pool)
+                parts.append(sentence)
+                words += len(sentence.split())
+            while words > 95:
+                words -= len(parts.pop(0).split())
+                if words < 40:
+                    parts.append(rng.choice([p for p in pool[:200] if len(p.split()) < 25]))
+                    words = sum(len(p.split()) for p in parts)
+            paragraphs.append(" ".join(parts))
+        text = "\n\n".join(paragraphs)
+        made += len(paragraphs)
+        doc += 1
+        yield RawDocument(
+            source=f"synthetic://{seed}/{doc}",
+            format="txt",
+            pages=[text],
+            content_hash=hashlib.sha256(f"{seed}/{doc}".encode()).hexdigest(),
+            doc_id=f"s{doc}",
+            meta=DocumentMeta(title=f"Synthetic document {doc}"),
+        )
+
+
+class SyntheticEmbedder:
+    """Hands out synthetic vectors (see the module docstring) under the real model's name, so
+    that the index it builds opens with the real embedder and is queried with real vectors."""
+
+    def __init__(self, base: np.ndarray, seed: int) -> None:
+        self.name = MODEL
+        self._base = base
+        self._rng = np.random.default_rng(seed)
+
+    @property
+    def dimension(self) -> int:
+        return int(self._base.shape[1])
+
+    def encode(self, texts, *, batch_size: int = 64, progress=None) -> np.ndarray:
+        n = len(texts)
+        out = np.empty((n, self.dimension), dtype=np.float32)
+        for s in range(0, n, 100_000):
+            m = min(100_000, n - s)
+            a = self._base[self._rng.integers(0, len(self._base), m)]
+            b = self._base[self._rng.integers(0, len(self._base), m)]
+            v = a + 0.5 * b + 0.03 * self._rng.standard_normal(a.shape, dtype=np.float32)
+            out[s : s + m] = v / np.linalg.norm(v, axis=1, keepdims=True)
+            if progress:
+                progress(s + m, n)
+        return out
+
+
+def real_chunk_vectors(dataset: Path) -> np.ndarray:
+    path = CACHE / "scifact-chunk-vectors.npy"
+    if path.exists():
+        return np.load(path)
+    index, _, _ = build_or_open_index(load_beir(dataset, "test"), embedder())
+    ids = [r[0] for r in index.db.execute("SELECT id FROM chunks ORDER BY id")]
+    base = np.vstack([index.vectors.reconstruct(int(i)) for i in ids]).astype(np.float32)
+    CACHE.mkdir(exist_ok=True)
+    np.save(path, base)
+    return base
+
+
+def scale_index(dataset: Path, n_chunks: int) -> tuple[Path, dict[str, Any]]:
+    """The synthetic index of n_chunks, built once through ingest_raw and cached."""
+    from bot.ingest import ingest_raw
+
+    key = hashlib.sha256(
+        json.dumps(
+            [n_chunks, SYNTH_SEED, vectors.choose_index_type(n_chunks), _settings_key()]
+        ).encode()
+    ).hexdigest()[:12]
+    index_dir = CACHE / f"scale-{n_chunks}-{key}"
+    marker = index_dir / "bench-built.json"
+    if marker.exists():
+        return index_dir, json.loads(marker.read_text())
+    shutil.rmtree(index_dir, ignore_errors=True)
+    for stale in CACHE.glob(f"scale-{n_chunks}-*"):
+        shutil.rmtree(stale, ignore_errors=True)
+    base = real_chunk_vectors(dataset)
+    pool = sentence_pool(dataset)
+    print(f"building synthetic index of {n_chunks:,} chunks in {index_dir} ...", flush=True)
+    start = time.perf_counter()
+    report = ingest_raw(
+        index_dir,
+        synthetic_documents(pool, n_chunks, SYNTH_SEED),
+        embedder=SyntheticEmbedder(base, SYNTH_SEED),
+        rebuild=True,
+    )
+    info = {"build_s": time.perf_counter() - start, "chunks": report.chunks_total}
+    print(f"built {report.chunks_total:,} chunks in {info['build_s']:.0f} s", flush=True)
+    marker.write_text(json.dumps(info))
+    return index_dir, info
+
+
+def _settings_key() -> str:
+    from bot.evaluate import index_settings
+
+    class _Named:
+        name = MODEL
+        dimension = 384
+
+    return json.dumps(index_settings(_Named()), sort_keys=True)
+
+
+def answer_latencies(index, queries: list[str]) -> tuple[list[float], float]:
+    from bot.answering import _embed_cached, answer
+
+    answer(index, queries[0])  # warm: model, SQLite pages, caches
+    _embed_cached.cache_clear()
+    times, found = [], 0
+    for q in queries:
+        start = time.perf_counter()
+        result = answer(index, q)
+        times.append((time.perf_counter() - start) * 1000)
+        found += result.status == "found"
+    return times, found / len(queries)
+
+
+def breakdown(index, queries: list[str]) -> dict[str, float]:
+    """Median ms of each stage of the answer path, measured one by one over the queries."""
+    from bot import answering
+
+    stages: dict[str, list[float]] = {"embed": [], "faiss": [], "fts5": [], "search": []}
+    for q in queries:
+        answering._embed_cached.cache_clear()
+        t0 = time.perf_counter()
+        qvec = answering.embed_query(index, q)
+        t1 = time.perf_counter()
+        vectors.search(index.vectors, qvec, answering.CANDIDATES)
+        t2 = time.perf_counter()
+        answering._lexical(index, q, answering.CANDIDATES)
+        t3 = time.perf_counter()
+        answering.search(index, q, limit=answering.CANDIDATES, query_vector=qvec)
+        t4 = time.perf_counter()
+        for name, value in zip(stages, (t1 - t0, t2 - t1, t3 - t2, t4 - t3), strict=True):
+            stages[name].append(value * 1000)
+    return {name: statistics.median(v) for name, v in stages.items()}
+
+
+def bench_latency(dataset: Path, sizes: list[int]) -> dict[str, Any]:
+    from bot.index import ReportIndex
+
+    section("Warm query latency of answer(): SciFact test queries")
+    data = load_beir(dataset, "test")
+    queries = list(data.queries.values())
+    emb = embedder()
+    out: dict[str, Any] = {"measured": stamp(), "queries": len(queries), "points": []}
+    index, _, _ = build_or_open_index(data, emb)
+    times, found = answer_latencies(index, queries)
+    point = {
+        "breakdown": breakdown(index, queries[:100]),
+        "label": "SciFact",
+        "chunks": int(index.vectors.ntotal),
+        "index_type": index.meta.get("index_type"),
+        "found": found,
+        **ms_stats(times),
+    }
+    out["points"].append(point)
+    _print_point(point)
+    del index
+    for n in sizes:
+        index_dir, info = scale_index(dataset, n)
+        index = ReportIndex.open(index_dir, emb)
+        times, found = answer_latencies(index, queries)
+        point = {
+            "breakdown": breakdown(index, queries[:100]),
+            "label": f"synthetic {n:,}",
+            "chunks": int(index.vectors.ntotal),
+            "index_type": index.meta.get("index_type"),
+            "found": found,
+            "build_s": info["build_s"],
+            **ms_stats(times),
+        }
+        out["points"].append(point)
+        _print_point(point)
+        del index
+        gc.collect()
+    return out
+
+
+def _print_point(p: dict[str, Any]) -> None:
+    print(
+        f"{p['label']:>18s}: {p['chunks']:>9,} chunks ({p['index_type']}) "
+        f"answer p50 {p['p50_ms']:.1f} ms p95 {p['p95_ms']:.1f} ms "
+        f"(answered {p['found']:.0%}); stage medians: "
+        + ", ".join(f"{k} {v:.1f} ms" for k, v in p["breakdown"].items()),
+        flush=True,
+    )
+
+
+# --- exact vs approximate ----------------------------------------------------------------------
+
+
+def bench_ann(dataset: Path, n_chunks: int) -> dict[str, Any]:
+    """Recall@10 of the index type chosen at n_chunks against exact search, on the same vectors."""
+    import faiss
+
+    section(f"Approximate vs exact FAISS at {n_chunks:,} chunks")
+    index_dir, _ = scale_index(dataset, n_chunks)
+    from bot import index as idx
+
+    gen = idx.generation_dir(index_dir)
+    approx = vectors.read(gen / idx.VECTORS_NAME)
+    kind = idx.read_meta(gen).get("index_type")
+    chunk_ids = vectors.ids(approx)
+    data = load_beir(dataset, "test")
+    emb = embedder()
+    qv = emb.encode(list(data.queries.values()), batch_size=BATCH)
+    # the exact reference: the same synthetic vectors, regenerated (same seed, same order)
+    base = real_chunk_vectors(dataset)
+    exact_vectors = SyntheticEmbedder(base, SYNTH_SEED).encode([""] * len(chunk_ids))
+    exact = faiss.IndexIDMap2(faiss.IndexFlatIP(exact_vectors.shape[1]))
+    ordered = np.sort(chunk_ids)  # ingest embeds chunks in rowid order
+    exact.add_with_ids(exact_vectors, ordered.astype(np.int64))
+
+    def timed(ix) -> tuple[np.ndarray, list[float]]:
+        found, times = [], []
+        for q in qv:
+            start = time.perf_counter()
+            _, ids_ = ix.search(q.reshape(1, -1), 10)
+            times.append((time.perf_counter() - start) * 1000)
+            found.append(ids_[0])
+        return np.array(found), times
+
+    exact_ids, exact_ms = timed(exact)
+    approx_ids, approx_ms = timed(approx)
+    recall = float(
+        np.mean([len(set(a) & set(e)) / 10 for a, e in zip(approx_ids, exact_ids, strict=True)])
+    )
+    tmp = CACHE / "exact.faiss"
+    faiss.write_index(exact, str(tmp))
+    exact_mb = tmp.stat().st_size / 2**20
+    tmp.unlink()
+    approx_mb = (gen / idx.VECTORS_NAME).stat().st_size / 2**20
+    out = {
+        "measured": stamp(),
+        "chunks": int(approx.ntotal),
+        "index_type": kind,
+        "threshold": getattr(vectors, "APPROXIMATE_FROM", None),
+        "recall_at_10_vs_exact": recall,
+        "exact_mb": exact_mb,
+        "approx_mb": approx_mb,
+        "exact": ms_stats(exact_ms),
+        "approx": ms_stats(approx_ms),
+    }
+    print(
+        f"{kind}: recall@10 vs exact {recall:.4f} (target >= 0.98); "
+        f"vectors {approx_mb:.0f} MB vs exact {exact_mb:.0f} MB; "
+        f"search p50/p95 {out['approx']['p50_ms']:.2f}/{out['approx']['p95_ms']:.2f} ms "
+        f"vs exact {out['exact']['p50_ms']:.2f}/{out['exact']['p95_ms']:.2f} ms"
+    )
+    return out
+
+
+# --- memory ------------------------------------------------------------------------------------
+
+
+def serve_rss(index_dir: Path, dataset: Path) -> None:
+    """Child process: open the index like the bot does, answer every test query, report RSS."""
+    import resource
+
+    from bot.index import ReportIndex
+
+    before = rss_mb()
+    index = ReportIndex.open(index_dir, embedder())
+    queries = list(load_beir(dataset, "test").queries.values())
+    times, _ = answer_latencies(index, queries)
+    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(
+        json.dumps(
+            {
+                "start_mb": before,
+                "rss_mb": rss_mb(),
+                "peak_mb": peak_kb / 1024,
+                "chunks": int(index.vectors.ntotal),
+                "index_type": index.meta.get("index_type"),
+                **ms_stats(times),
+            }
+        )
+    )
+
+
+def bench_rss(dataset: Path, n_chunks: int) -> dict[str, Any]:
+    section(f"Resident memory of a process serving {n_chunks:,} chunks")
+    index_dir, _ = scale_index(dataset, n_chunks)
+    proc = subprocess.run(
+        [sys.executable, __file__, "--serve-rss", str(index_dir), "--dataset", str(dataset)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    out["measured"] = stamp()
+    print(
+        f"RSS after answering {out['n']} queries: {out['rss_mb']:.0f} MB "
+        f"(peak {out['peak_mb']:.0f} MB; target < 2048 MB); index {out['index_type']}"
+    )
+    return out
+
+
+# --- cold start --------------------------------------------------------------------------------
+
+
+def _ask_times(tree: Path, index_dir: Path, repeats: int) -> list[float]:
+    """Wall times of fresh `reportbot ask` processes run from the source tree `tree`."""
+    cmd = [sys.executable, "-c", "from bot.cli import main; main()", "ask", COLD_QUESTION]
+    env = {**os.environ, "REPORTBOT_INDEX_DIR": str(index_dir), "PYTHONPATH": str(tree)}
+    times = []
+    for _ in range(repeats + 1):  # the first run warms the OS file cache, not counted
+        start = time.perf_counter()
+        subprocess.run(cmd, env=env, check=True, capture_output=True, cwd=tree)
+        times.append(time.perf_counter() - start)
+    return times[1:]
+
+
+COLD_QUESTION = "Does aspirin reduce the risk of colorectal cancer?"
+
+
+def bench_coldstart(dataset: Path, repeats: int, before: str) -> dict[str, Any]:
+    """`reportbot ask` from this tree, and from the commit `before` (a git worktree) for scale."""
+    section(f"Cold start: a fresh `reportbot ask` process (now vs {before})")
+    index, index_dir, _ = build_or_open_index(load_beir(dataset, "test"), embedder())
+    del index
+    out: dict[str, Any] = {"measured": stamp(), "commit": _git_head(), "question": COLD_QUESTION}
+    now = _ask_times(ROOT, index_dir, repeats)
+    out["now"] = {"runs": now, "median_s": statistics.median(now)}
+    sha = subprocess.run(
+        ["git", "rev-parse", "--short", before], capture_output=True, text=True, cwd=ROOT
+    ).stdout.strip()
+    if sha:
+        tree = CACHE / f"worktree-{sha}"
+        if not tree.exists():
+            subprocess.run(
+                ["git", "worktree", "add", "--detach", str(tree), sha],
+                check=True,
+                capture_output=True,
+                cwd=ROOT,
+            )
+        then = _ask_times(tree, index_dir, repeats)
+        out["before"] = {
+            "ref": before,
+            "commit": sha,
+            "runs": then,
+            "median_s": statistics.median(then),
+        }
+    imports = {}
+    for module in ("bot.cli", "bot.answering", "torch", "transformers", "sentence_transformers"):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", f"import {module}"], check=True, cwd=ROOT)
+        imports[module] = time.perf_counter() - start
+    out["import_s"] = imports
+    print(
+        f"reportbot ask at {out['commit']}: median {out['now']['median_s']:.2f} s "
+        f"({', '.join(f'{t:.2f}' for t in now)})"
+    )
+    if "before" in out:
+        b = out["before"]
+        print(
+            f"reportbot ask at {b['commit']} ({before}): median {b['median_s']:.2f} s "
+            f"({', '.join(f'{t:.2f}' for t in b['runs'])})"
+        )
+    print("bare imports: " + ", ".join(f"{k} {v:.2f} s" for k, v in imports.items()))
+    return out
+
+
+def _git_head() -> str:
+    try:
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True, cwd=ROOT
+        ).stdout.strip()
+    except OSError:
+        return ""
+
+
+# --- txtai -------------------------------------------------------------------------------------
+
+
+def bench_txtai(dataset: Path) -> dict[str, Any] | None:
+    section("txtai side by side (same model, corpus, machine, run)")
+    try:
+        from txtai import Embeddings
+    except ImportError:
+        print("txtai is not installed: skipped (pip install txtai)")
+        return None
+    from bot.embedding import bundled_model_path
+    from bot.ingest import ingest_raw
+
+    data = load_beir(dataset, "test")
+    queries = list(data.queries.items())
+    emb = embedder()
+    out: dict[str, Any] = {"measured": stamp()}
+
+    # reportbot: a fresh build in this run, then the same queries
+    tmp = Path(tempfile.mkdtemp(prefix="peer-", dir=CACHE))
+    try:
+        start = time.perf_counter()
+        ingest_raw(tmp, corpus_documents(data), embedder=emb, rebuild=True, batch_size=BATCH)
+        build_s = time.perf_counter() - start
+        from bot.answering import _embed_cached, search
+        from bot.index import ReportIndex
+
+        index = ReportIndex.open(tmp, emb)
+        search(index, queries[0][1], limit=100)
+        _embed_cached.cache_clear()
+        run, search_ms = {}, []
+        for qid, text in queries:
+            start = time.perf_counter()
+            hits = search(index, text, limit=100)
+            search_ms.append((time.perf_counter() - start) * 1000)
+            run[qid] = doc_ranking(hits)
+        answer_ms, _ = answer_latencies(index, [t for _, t in queries])
+        out["reportbot"] = {
+            "build_s": build_s,
+            "ndcg_at_10": score_run(run, data.qrels)["ndcg@10"],
+            "search": ms_stats(search_ms),
+            "answer": ms_stats(answer_ms),
+        }
+        del index
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    r = out["reportbot"]
+    print(
+        f"reportbot hybrid: build {r['build_s']:.0f} s, nDCG@10 {r['ndcg_at_10']:.3f}, "
+        f"search p50/p95 {r['search']['p50_ms']:.1f}/{r['search']['p95_ms']:.1f} ms, "
+        f"answer p50/p95 {r['answer']['p50_ms']:.1f}/{r['answer']['p95_ms']:.1f} ms",
+        flush=True,
+    )
+
+    records = [(rec.doc_id, f"{rec.title}\n\n{rec.text}", None) for rec in data.corpus()]
+    for label, config in (("txtai hybrid", {"hybrid": True}),):
+        embeddings = Embeddings(path=str(bundled_model_path()), content=False, **config)
+        start = time.perf_counter()
+        embeddings.index(records)
+        build_s = time.perf_counter() - start
+        embeddings.search(queries[0][1], 100)
+        run, times = {}, []
+        for qid, text in queries:
+            start = time.perf_counter()
+            found = embeddings.search(text, 100)
+            times.append((time.perf_counter() - start) * 1000)
+            run[qid] = [str(doc_id) for doc_id, _ in found]
+        out[label] = {
+            "build_s": build_s,
+            "ndcg_at_10": score_run(run, data.qrels)["ndcg@10"],
+            "search": ms_stats(times),
+            "config": config,
+        }
+        t = out[label]
+        print(
+            f"{label}: build {t['build_s']:.0f} s, nDCG@10 {t['ndcg_at_10']:.3f}, "
+            f"search p50/p95 {t['search']['p50_ms']:.1f}/{t['search']['p95_ms']:.1f} ms",
+            flush=True,
+        )
+        del embeddings
+        gc.collect()
+    return out
+
+
+# --- ONNX --------------------------------------------------------------------------------------
+
+
+ONNX_DIR = CACHE / "onnx"
+
+
+def export_onnx() -> dict[str, Path]:
+    """The bundled model with mean pooling and normalisation, as ONNX fp32 and dynamic int8."""
+    fp32, int8 = ONNX_DIR / "model.onnx", ONNX_DIR / "model-int8.onnx"
+    if fp32.exists() and int8.exists():
+        return {"fp32": fp32, "int8": int8}
+    import torch
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+    from transformers import AutoModel, AutoTokenizer
+
+    from bot.embedding import bundled_model_path
+
+    path = str(bundled_model_path())
+    tokenizer, model = AutoTokenizer.from_pretrained(path), AutoModel.from_pretrained(path).eval()
+
+    class Pooled(torch.nn.Module):
+        def __init__(self, inner) -> None:
+            super().__init__()
+            self.inner = inner
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            hidden = self.inner(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            return pooled / pooled.norm(dim=1, keepdim=True).clamp(min=1e-12)
+
+    sample = tokenizer(["a short one", "and a longer sentence"], padding=True, return_tensors="pt")
+    names = ["input_ids", "attention_mask", "token_type_ids"]
+    ONNX_DIR.mkdir(parents=True, exist_ok=True)
+    torch.onnx.export(
+        Pooled(model).eval(),
+        tuple(sample[n] for n in names),
+        str(fp32),
+        input_names=names,
+        output_names=["sentence_embedding"],
+        dynamic_axes={
+            **{n: {0: "batch", 1: "seq"} for n in names},
+            "sentence_embedding": {0: "batch"},
+        },
+        opset_version=17,
+        dynamo=False,
+    )
+    quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8)
+    return {"fp32": fp32, "int8": int8}
+
+
+class OnnxEmbedder:
+    """The bundled model through onnxruntime + tokenizers: no torch import on this path."""
+
+    def __init__(self, model_file: Path, label: str) -> None:
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        from bot.embedding import bundled_model_path
+
+        self.name = f"{MODEL}+onnx-{label}"
+        self.tokenizer = Tokenizer.from_file(str(bundled_model_path() / "tokenizer.json"))
+        self.tokenizer.enable_truncation(256)
+        self.tokenizer.enable_padding()
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = os.cpu_count() or 1
+        self.session = ort.InferenceSession(
+            str(model_file), options, providers=["CPUExecutionProvider"]
+        )
+
+    @property
+    def dimension(self) -> int:
+        return 384
+
+    def encode(self, texts, *, batch_size: int = 64, progress=None) -> np.ndarray:
+        order = np.argsort([len(t) for t in texts], kind="stable")
+        out = np.empty((len(texts), self.dimension), dtype=np.float32)
+        for i in range(0, len(texts), batch_size):
+            idx = order[i : i + batch_size]
+            enc = self.tokenizer.encode_batch([texts[j] for j in idx])
+            ids = np.array([e.ids for e in enc], dtype=np.int64)
+            mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
+            feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
+            out[idx] = self.session.run(None, feed)[0]
+            if progress:
+                progress(min(i + batch_size, len(texts)), len(texts))
+        return out
+
+
+def bench_onnx(dataset: Path, docs: int, torch_ndcg: float | None) -> dict[str, Any] | None:
+    section("ONNX backend, fp32 and dynamic int8 (stretch)")
+    try:
+        import onnxruntime  # noqa: F401
+    except ImportError:
+        print("onnxruntime is not installed: skipped (pip install onnxruntime onnx)")
+        return None
+    files = export_onnx()
+    data = load_beir(dataset, "test")
+    index, _, _ = build_or_open_index(data, embedder())
+    doc_ids = [r.doc_id for r in list(data.corpus())[:docs]]
+    marks = ",".join("?" * len(doc_ids))
+    texts = [
+        r[0]
+        for r in index.db.execute(
+            f"SELECT text FROM chunks WHERE doc_id IN ({marks}) ORDER BY id", doc_ids
+        )
+    ]
+    del index
+    model = model_of(embedder())
+    model.encode(texts[:8], batch_size=BATCH)
+    start = time.perf_counter()
+    reference = model.encode(texts, batch_size=BATCH, normalize_embeddings=True)
+    torch_rate = len(texts) / (time.perf_counter() - start)
+    out: dict[str, Any] = {
+        "measured": stamp(),
+        "chunks": len(texts),
+        "torch_chunks_per_s": torch_rate,
+    }
+    for label, path in files.items():
+        onnx = OnnxEmbedder(path, label)
+        onnx.encode(texts[:8])
+        start = time.perf_counter()
+        vecs = onnx.encode(texts, batch_size=BATCH)
+        rate = len(texts) / (time.perf_counter() - start)
+        cos = (vecs * reference).sum(1)
+        out[label] = {
+            "chunks_per_s": rate,
+            "speedup": rate / torch_rate,
+            "cosine_to_torch_min": float(cos.min()),
+            "cosine_to_torch_mean": float(cos.mean()),
+        }
+        print(
+            f"{label}: {rate:.1f} chunks/s vs torch {torch_rate:.1f} ({rate / torch_rate:.2f}x); "
+            f"cosine to the torch vectors mean {cos.mean():.4f}, min {cos.min():.4f}",
+            flush=True,
+        )
+    int8 = OnnxEmbedder(files["int8"], "int8")
+    result = run_eval(dataset, "test", "hybrid", embedder=int8)
+    out["int8"]["ndcg_at_10"] = result.ndcg_at_10
+    out["int8"]["index_build_s"] = result.index_build_s
+    out["torch_ndcg_at_10"] = torch_ndcg
+    out["int8"]["search_p50_ms"] = result.latency_p50_ms
+    out["int8"]["search_p95_ms"] = result.latency_p95_ms
+    print(
+        f"int8 hybrid nDCG@10 on SciFact test {result.ndcg_at_10:.3f} "
+        f"(PyTorch {_f3(torch_ndcg)}); search p50/p95 {result.latency_p50_ms:.1f}/"
+        f"{result.latency_p95_ms:.1f} ms",
+        flush=True,
+    )
+    out["first_vector_s"] = first_vector_times()
+    print(
+        "fresh process to a first query vector: "
+        + ", ".join(f"{k} {v:.2f} s" for k, v in out["first_vector_s"].items())
+    )
+    return out
+
+
+def _f3(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.3f}"
+
+
+def first_vector_times() -> dict[str, float]:
+    """Wall time of a fresh process that imports, loads and embeds one question."""
+    snippets = {
+        "torch (bot.embedding lean path)": (
+            "from bot.embedding import get_embedder; get_embedder('all-MiniLM-L6-v2').encode(['q'])"
+        ),
+        "onnxruntime int8": (
+            "import sys; sys.path.insert(0, 'scripts'); sys.argv = ['x'];"
+            "from bench import OnnxEmbedder, ONNX_DIR;"
+            "OnnxEmbedder(ONNX_DIR / 'model-int8.onnx', 'int8').encode(['q'])"
+        ),
+    }
+    times = {}
+    for label, code in snippets.items():
+        runs = []
+        for _ in range(3):
+            start = time.perf_counter()
+            subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, cwd=ROOT)
+            runs.append(time.perf_counter() - start)
+        times[label] = statistics.median(runs)
+    return times
+
+
+# --- report ------------------------------------------------------------------------------------
+
+
+def write_docs(results: dict[str, Any]) -> None:
+    from bench_report import write_report
+
+    write_report(results, DOCS)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="reportbot benchmarks")
+    parser.add_argument("--dataset", type=Path, default=DEFAULT_DATASET)
+    parser.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections")
+    parser.add_argument("--sizes", default="100000,1000000", help="synthetic index sizes")
+    parser.add_argument("--ingest-docs", type=int, default=800)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument(
+        "--coldstart-before",
+        default="e03217b~1",
+        help="git ref to compare cold start with (default: before the lean query encoder)",
+    )
+    parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/")
+    parser.add_argument("--serve-rss", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve_rss:
+        serve_rss(args.serve_rss, args.dataset)
+        return
+
+    only = [s for s in args.only.split(",") if s]
+    unknown = set(only) - set(SECTIONS)
+    if unknown:
+        parser.error(f"unknown sections: {', '.join(sorted(unknown))}")
+    sizes = [int(s) for s in args.sizes.split(",") if s]
+    CACHE.mkdir(exist_ok=True)
+    results = load_results()
+    results["machine"] = {
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "torch_threads": _torch_threads(),
+    }
+    started = time.perf_counter()
+    for name in only:
+        t0 = time.perf_counter()
+        if name == "eval":
+            value = bench_eval(args.dataset)
+        elif name == "ingest":
+            value = bench_ingest(args.dataset, args.ingest_docs, args.repeats)
+        elif name == "latency":
+            value = bench_latency(args.dataset, sizes)
+        elif name == "ann":
+            value = bench_ann(args.dataset, max(sizes)) if sizes else None
+        elif name == "rss":
+            value = bench_rss(args.dataset, max(sizes)) if sizes else None
+        elif name == "coldstart":
+            value = bench_coldstart(args.dataset, args.repeats, args.coldstart_before)
+        elif name == "txtai":
+            value = bench_txtai(args.dataset)
+        else:
+            torch_ndcg = results.get("eval", {}).get("hybrid", {}).get("ndcg_at_10")
+            value = bench_onnx(args.dataset, args.ingest_docs, torch_ndcg)
+        if value is not None:
+            value["section_s"] = time.perf_counter() - t0
+            results[name] = value
+            save_results(results)
+    print(f"\nall sections done in {(time.perf_counter() - started) / 60:.1f} min")
+    if not args.no_docs:
+        write_docs(results)
+        print(f"wrote {DOCS / 'benchmarks.md'}")
+
+
+def _torch_threads() -> int | None:
+    try:
+        import torch
+
+        return torch.get_num_threads()
+    except ImportError:
+        return None
+
+
+if __name__ == "__main__":
+    main()
