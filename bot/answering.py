@@ -26,6 +26,7 @@ from typing import Literal
 import numpy as np
 
 from bot import vectors
+from bot.embedding import LEAN_MAX_TEXTS
 from bot.errors import InvalidQuestion
 from bot.index import ReportIndex
 from bot.models import Answer, Passage
@@ -273,8 +274,11 @@ def _sentence_vectors(index: ReportIndex, sentences: list[str]) -> np.ndarray:
     """Vectors of candidate sentences, computed once per generation and kept (bounded LRU)."""
     cache: OrderedDict[str, np.ndarray] = index._cache.setdefault("sentences", OrderedDict())
     missing = [t for t in dict.fromkeys(sentences) if t not in cache]
-    if missing:
-        for text, vec in zip(missing, index.embedder.encode(missing), strict=True):
+    # Slices of LEAN_MAX_TEXTS keep a serving process on the light query path (no seconds-long
+    # sentence-transformers import in the middle of answering).
+    for i in range(0, len(missing), LEAN_MAX_TEXTS):
+        part = missing[i : i + LEAN_MAX_TEXTS]
+        for text, vec in zip(part, index.embedder.encode(part), strict=True):
             cache[text] = vec
     for text in sentences:
         cache.move_to_end(text)
