@@ -3,6 +3,7 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+BENCH_STAMP := $(VENV)/.installed-bench
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
@@ -16,6 +17,11 @@ $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+# Benchmark-only tools (txtai, onnxruntime, matplotlib, psutil): not needed to run or test.
+$(BENCH_STAMP): $(STAMP)
 	$(BIN)/pip install --quiet -e '.[dev,bench]'
 	touch $@
 
@@ -40,11 +46,11 @@ format: $(STAMP)
 	$(BIN)/ruff format bot tests scripts
 	$(BIN)/ruff check --fix bot tests scripts
 
-bench: $(STAMP)
+bench: $(BENCH_STAMP)
 	$(BIN)/python scripts/bench.py
 
-loadtest: $(STAMP)
+loadtest: $(BENCH_STAMP)
 	$(BIN)/python scripts/loadtest.py
 
 clean:
-	rm -rf $(VENV) index/gen-* index/CURRENT .pytest_cache .hypothesis
+	rm -rf $(VENV) index/gen-* index/CURRENT .pytest_cache .hypothesis .bench-cache
