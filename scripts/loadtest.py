@@ -53,6 +53,7 @@ from bot.embedding import Embedder, get_embedder  # noqa: E402
 from bot.index import ReportIndex  # noqa: E402
 from bot.ingest import ingest  # noqa: E402
 from bot.telegram_bot import build_application  # noqa: E402
+from bot.text import STOPWORDS  # noqa: E402
 from tests.botapi_stub import BotApiStub, SentMessage, parse_telegram_html  # noqa: E402
 from tests.questions import ANSWERABLE, UNANSWERABLE  # noqa: E402
 
@@ -60,24 +61,7 @@ TOKEN = "424242:LOADTEST-token-never-logged"
 QUESTIONS = [q for q, _, _ in ANSWERABLE] + list(UNANSWERABLE)
 # Every asked question is made unique (so no cache answers it) by a tail of five stopwords
 # numbering it: stopwords are neither searched nor weighed, so the answer stays the same.
-TAIL_WORDS = [
-    "a",
-    "about",
-    "after",
-    "again",
-    "all",
-    "also",
-    "an",
-    "and",
-    "any",
-    "are",
-    "as",
-    "at",
-    "be",
-    "because",
-    "been",
-    "before",
-]
+TAIL_WORDS = sorted(STOPWORDS)[:16]
 _serial = itertools.count()
 
 
