@@ -130,8 +130,10 @@ def write_report(results: dict[str, Any], docs: Path) -> None:
             f"| reportbot ingest (clean, chunk, embed, FAISS + SQLite, publish) | "
             f"{ing['pipeline_chunks_per_s']:.1f} |",
             "",
-            f"Ratio **{ing['ratio']:.3f}** (target ≥ 0.9: "
-            f"{'met' if ing['ratio'] >= 0.9 else 'not met'}). Runs: pipeline "
+            f"Ratio of the medians **{ing['ratio']:.3f}**, median of the paired runs' ratios "
+            f"{ing.get('paired_ratio_median', ing['ratio']):.3f} (target ≥ 0.9: "
+            f"{'met' if ing.get('paired_ratio_median', ing['ratio']) >= 0.9 else 'not met'}). "
+            "Runs (chunks/s): pipeline "
             + ", ".join(f"{v:.1f}" for v in ing["pipeline_runs"])
             + "; bare "
             + ", ".join(f"{v:.1f}" for v in ing["bare_runs"])
@@ -203,8 +205,23 @@ def write_report(results: dict[str, Any], docs: Path) -> None:
             f"{'met' if ann['recall_at_10_vs_exact'] >= 0.98 else 'not met'}.",
             "",
         ]
-        if ann.get("sweep"):
-            lines += ["Where the switch point comes from:", "", ann["sweep"], ""]
+        if ann.get("flat_sweep"):
+            lines += [
+                "Where the switch point comes from: exact search grows linearly with the index",
+                "(same synthetic vectors, same queries, FAISS alone):",
+                "",
+                "| vectors | exact Flat p50 ms | p95 ms |",
+                "|---|---|---|",
+            ]
+            for row in ann["flat_sweep"]:
+                lines.append(f"| {row['vectors']:,} | {row['p50_ms']:.2f} | {row['p95_ms']:.2f} |")
+            lines += [
+                "",
+                "Exact search costs about 0.6 ms per 10k vectors per query here. At 100k it is",
+                "~6 ms, past a tenth of the 50 ms budget, while training an IVF index of that size",
+                "still takes only seconds: that is where `bot.vectors.APPROXIMATE_FROM` switches.",
+                "",
+            ]
     rss = results.get("rss")
     if rss:
         lines += [
