@@ -89,9 +89,14 @@ def load_results() -> dict[str, Any]:
         return {}
 
 
-def save_results(results: dict[str, Any]) -> None:
+def save_results(results: dict[str, Any], section_name: str) -> None:
+    """Store one section's figures, keeping what other (even concurrent) runs stored."""
     CACHE.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(results, indent=2, default=float))
+    current = load_results()
+    current[section_name] = results[section_name]
+    current["machine"] = results["machine"]
+    RESULTS.write_text(json.dumps(current, indent=2, default=float))
+    results.update(current)
 
 
 def stamp() -> str:
@@ -952,7 +957,7 @@ def main() -> None:
         if value is not None:
             value["section_s"] = time.perf_counter() - t0
             results[name] = value
-            save_results(results)
+            save_results(results, name)
     print(f"\nall sections done in {(time.perf_counter() - started) / 60:.1f} min")
     if not args.no_docs:
         write_docs(results)

@@ -290,6 +290,12 @@ def write_report(results: dict[str, Any], docs: Path) -> None:
                 )
         lines += [
             "",
+            *([f"Note: {peer['note']}.", ""] if peer.get("note") else []),
+            "Both builds ran back to back in one run; on this shared machine other jobs may",
+            "have competed for the 2 cores during either, so build times carry that noise.",
+            "reportbot embeds ~16.5k chunks where txtai embeds 5,183 whole abstracts (truncated",
+            "at 256 word pieces).",
+            "",
             f"reportbot's full `answer()` (with quote selection) on the same index: p50 "
             f"{r['answer']['p50_ms']:.1f} ms, p95 {r['answer']['p95_ms']:.1f} ms.",
             "",
