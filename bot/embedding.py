@@ -124,20 +124,25 @@ class SentenceTransformerEmbedder:
         model = self._load()
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
-        out = []
+        # Sort all texts by length once, so every batch holds texts of similar length (least
+        # padding), then encode in steps that report progress, and restore the input order.
+        # sentence-transformers sorts only within one call, and a step is one call.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        ordered = [texts[i] for i in order]
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
         step = max(batch_size * 4, 1)
-        for i in range(0, len(texts), step):
+        for i in range(0, len(ordered), step):
             part = model.encode(
-                texts[i : i + step],
+                ordered[i : i + step],
                 batch_size=batch_size,
                 normalize_embeddings=True,
                 convert_to_numpy=True,
                 show_progress_bar=False,
             )
-            out.append(part)
+            out[order[i : i + step]] = part
             if progress:
                 progress(min(i + step, len(texts)), len(texts))
-        return normalise(np.vstack(out))
+        return normalise(out)
 
 
 def _lean_layout(path: Path) -> int | None:
