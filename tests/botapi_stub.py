@@ -24,6 +24,8 @@ import random
 import re
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -783,3 +785,16 @@ class BotApiStub:
 
     def _api_logOut(self, params: dict[str, Any]) -> bool:
         return True
+
+
+def post_webhook(url: str, update: dict[str, Any], secret: str | None) -> int:
+    """POST an update to the bot's webhook as Telegram would; the HTTP status it answered."""
+    headers = {"Content-Type": "application/json"}
+    if secret:
+        headers["X-Telegram-Bot-Api-Secret-Token"] = secret
+    request = urllib.request.Request(url, data=json.dumps(update).encode(), headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=5) as response:
+            return response.status
+    except urllib.error.HTTPError as exc:
+        return exc.code

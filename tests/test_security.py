@@ -12,15 +12,12 @@ upload names from a list of hostile examples (test_telegram_render).
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import os
 import socket
 import subprocess
 import sys
 import traceback
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -33,7 +30,7 @@ from bot.config import Settings
 from bot.embedding import HashEmbedder
 from bot.index import current_generation
 from bot.telegram_bot import RetryingRequest, build_application, webhook_options
-from tests.botapi_stub import BotApiStub, Faults
+from tests.botapi_stub import BotApiStub, Faults, post_webhook
 from tests.test_telegram_bot import (
     ADMIN,
     QUESTION,
@@ -204,17 +201,8 @@ def test_webhook_without_a_configured_secret_still_requires_one(index_dir: Path)
         port = s.getsockname()[1]
 
     def post(secret: str | None, payload: dict) -> int:
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{port}/hook",
-            data=json.dumps({"update_id": 77, "message": payload}).encode(),
-            headers={"Content-Type": "application/json"}
-            | ({"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {}),
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=5) as response:
-                return response.status
-        except urllib.error.HTTPError as exc:
-            return exc.code
+        update = {"update_id": 77, "message": payload}
+        return post_webhook(f"http://127.0.0.1:{port}/hook", update, secret)
 
     with BotApiStub(TOKEN) as stub:
         settings = Settings(

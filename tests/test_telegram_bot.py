@@ -23,7 +23,13 @@ from bot.embedding import HashEmbedder
 from bot.index import current_generation
 from bot.ingest import ingest, remove
 from bot.telegram_bot import RetryingRequest, build_application, webhook_options
-from tests.botapi_stub import BotApiStub, Faults, SentMessage, parse_telegram_html
+from tests.botapi_stub import (
+    BotApiStub,
+    Faults,
+    SentMessage,
+    parse_telegram_html,
+    post_webhook,
+)
 
 TOKEN = "987654:AAE-secret-token-never-in-logs"
 ADMIN = 42
@@ -502,10 +508,7 @@ def test_token_never_logged_even_when_everything_fails(
 
 
 def test_webhook_requires_the_secret_token(index_dir: Path) -> None:
-    import json
     import socket
-    import urllib.error
-    import urllib.request
 
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -519,17 +522,7 @@ def test_webhook_requires_the_secret_token(index_dir: Path) -> None:
 
     def post(stub: BotApiStub, secret: str | None) -> int:
         update = {"update_id": 10_000, "message": stub.message_payload(QUESTION)}
-        request = urllib.request.Request(
-            f"http://127.0.0.1:{port}/tg-hook",
-            data=json.dumps(update).encode(),
-            headers={"Content-Type": "application/json"}
-            | ({"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {}),
-        )
-        try:
-            with urllib.request.urlopen(request, timeout=5) as response:
-                return response.status
-        except urllib.error.HTTPError as exc:
-            return exc.code
+        return post_webhook(f"http://127.0.0.1:{port}/tg-hook", update, secret)
 
     with BotApiStub(TOKEN) as stub:
 
