@@ -168,6 +168,19 @@ def render_citation(
     return "— " + " · ".join(parts)
 
 
+def _underline_figures(sentence: str, figures: Sequence[Mapping[str, Any]]) -> str:
+    """The key sentence escaped, with each figure in it underlined so numbers stand out."""
+    out, pos = [], 0
+    for fig in sorted(figures, key=lambda f: f["start"]):
+        start, end = fig["start"], fig["end"]
+        if start < pos or end > len(sentence) or sentence[start:end] != fig["text"]:
+            continue  # cut off by trimming, or overlapping: leave it plain
+        out.append(f"{esc(sentence[pos:start])}<u>{esc(sentence[start:end])}</u>")
+        pos = end
+    out.append(esc(sentence[pos:]))
+    return "".join(out)
+
+
 def render_passage(passage: Passage, number: int | None = None, *, limit: int = MAX_MESSAGE) -> str:
     """One quote as a blockquote with its key sentence in bold, followed by its citation."""
     citation = render_citation(
@@ -176,7 +189,9 @@ def render_passage(passage: Passage, number: int | None = None, *, limit: int = 
     prefix = f"<b>{number}.</b> " if number is not None else ""
     head = f"{prefix}<blockquote>"
     tail = f"</blockquote>{citation}"
-    overhead = tg_len(head) + tg_len(tail) + tg_len("<b></b>")
+    overhead = (
+        tg_len(head) + tg_len(tail) + tg_len("<b></b>") + len(passage.figures) * len("<u></u>")
+    )
     quote = passage.quote
     hs, he = _highlight_span(passage)
     budget = limit - overhead
@@ -186,7 +201,8 @@ def render_passage(passage: Passage, number: int | None = None, *, limit: int = 
     else:
         a, b, he_cut = _quote_window(quote, hs, he, budget)
     if he_cut > hs:
-        body = f"{esc(quote[a:hs])}<b>{esc(quote[hs:he_cut])}</b>{esc(quote[he_cut:b])}"
+        key = _underline_figures(quote[hs:he_cut], passage.figures)
+        body = f"{esc(quote[a:hs])}<b>{key}</b>{esc(quote[he_cut:b])}"
     else:  # no key sentence to highlight
         body = esc(quote[a:b])
     if a > 0:

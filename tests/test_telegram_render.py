@@ -340,3 +340,36 @@ def test_long_question_and_long_passages_still_fit() -> None:
     assert len(messages) == 3
     for message in messages:
         assert "paragraph 4" in valid(message)
+
+
+def test_figures_in_the_key_sentence_are_underlined_and_escaped():
+    from bot.figures import parse_figures
+    from bot.models import Passage
+    from bot.telegram_render import _underline_figures, render_passage
+
+    sentence = "Exports <b>hit</b> USD $9.685 billion & grew 20.8% in a year."
+    figures = [f.to_dict() for f in parse_figures(sentence)]
+    html = _underline_figures(sentence, figures)
+    assert "<u>USD $9.685 billion</u>" in html and "<u>20.8%</u>" in html
+    assert "&lt;b&gt;hit&lt;/b&gt; " in html and "&amp;" in html
+    # A figure whose span no longer matches (the sentence was trimmed) stays plain.
+    assert _underline_figures(sentence[:20], figures) == _underline_figures(sentence[:20], [])
+    quote = "Before. " + sentence
+    passage = Passage(
+        quote=quote,
+        highlight=sentence,
+        highlight_start=8,
+        doc_id="d",
+        title="T",
+        publisher="",
+        author="",
+        date="",
+        url="",
+        location="paragraph 1",
+        start=0,
+        end=len(quote),
+        score=1.0,
+        chunk_id=1,
+        figures=figures,
+    )
+    assert "<b>Exports &lt;b&gt;hit&lt;/b&gt; <u>USD $9.685 billion</u>" in render_passage(passage)
