@@ -11,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.botstate import BotState, RateLimiter, upload_path
-from bot.models import Answer, Passage
+from bot.models import Answer
 from bot.telegram_render import (
     MAX_CALLBACK_DATA,
     MAX_MESSAGE,
@@ -30,37 +30,11 @@ from bot.telegram_render import (
     tg_len,
 )
 from tests.botapi_stub import TelegramReject, check_markup, check_text, parse_telegram_html
+from tests.factories import make_passage
 
 HOSTILE = 'Profits <b>rose</b> & fell </blockquote><script>alert("x")</script> &amp; 5 < 6 > 4'
 RTL = "قالت الحكومة إن الصادرات ارتفعت بنسبة ٣٠٪ في عام ٢٠٢٤. הממשלה אמרה"
 EMOJI = "📈🇦🇷👩🏽‍💻"
-
-
-def make_passage(
-    quote: str,
-    highlight: str | None = None,
-    *,
-    title: str = "Report <2024> & co",
-    url: str = "https://example.org/r?a=1&b=2",
-    chunk_id: int = 7,
-) -> Passage:
-    highlight = quote if highlight is None else highlight
-    return Passage(
-        quote=quote,
-        highlight=highlight,
-        highlight_start=quote.find(highlight),
-        doc_id="doc-1",
-        title=title,
-        publisher="Pub & Sons",
-        author="A. Writer",
-        date="2024-05-01",
-        url=url,
-        location="paragraph 4",
-        start=0,
-        end=len(quote),
-        score=0.9,
-        chunk_id=chunk_id,
-    )
 
 
 def valid(message: str) -> str:
@@ -344,7 +318,6 @@ def test_long_question_and_long_passages_still_fit() -> None:
 
 def test_figures_in_the_key_sentence_are_underlined_and_escaped():
     from bot.figures import parse_figures
-    from bot.models import Passage
     from bot.telegram_render import _underline_figures, render_passage
 
     sentence = "Exports <b>hit</b> USD $9.685 billion & grew 20.8% in a year."
@@ -355,21 +328,5 @@ def test_figures_in_the_key_sentence_are_underlined_and_escaped():
     # A figure whose span no longer matches (the sentence was trimmed) stays plain.
     assert _underline_figures(sentence[:20], figures) == _underline_figures(sentence[:20], [])
     quote = "Before. " + sentence
-    passage = Passage(
-        quote=quote,
-        highlight=sentence,
-        highlight_start=8,
-        doc_id="d",
-        title="T",
-        publisher="",
-        author="",
-        date="",
-        url="",
-        location="paragraph 1",
-        start=0,
-        end=len(quote),
-        score=1.0,
-        chunk_id=1,
-        figures=figures,
-    )
+    passage = make_passage(quote, sentence, figures=figures)
     assert "<b>Exports &lt;b&gt;hit&lt;/b&gt; <u>USD $9.685 billion</u>" in render_passage(passage)

@@ -1,22 +1,18 @@
-from bot.models import Answer, Passage
+from bot.models import Answer
 from bot.terminal import NOT_FOUND, render_answer, render_passage
+from tests.factories import make_passage
 
 
-def _passage(quote: str, highlight: str) -> Passage:
-    return Passage(
-        quote=quote,
-        highlight=highlight,
-        highlight_start=quote.index(highlight),
-        doc_id="d",
+def _passage(quote: str, highlight: str):
+    return make_passage(
+        quote,
+        highlight,
         title="T",
         publisher="P",
         author="A",
         date="",
         url="",
         location="paragraph 2",
-        start=0,
-        end=len(quote),
-        score=1.0,
         chunk_id=1,
     )
 
