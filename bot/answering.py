@@ -28,6 +28,7 @@ import numpy as np
 from bot import vectors
 from bot.embedding import LEAN_MAX_TEXTS
 from bot.errors import InvalidQuestion
+from bot.figures import TIME_KINDS, parse_figures
 from bot.index import ReportIndex
 from bot.models import Answer, Passage
 from bot.store import FTS_TOKENIZE
@@ -51,7 +52,6 @@ DUPLICATE_JACCARD = 0.8
 HIGHLIGHT_LEXICAL_WEIGHT = 0.3
 MAX_QUESTION_CHARS = 1000
 SENTENCE_CACHE = 50_000  # sentence vectors kept per index (~75 MB at 384 dimensions)
-TIME_KINDS = ("year", "quarter", "period", "date")
 
 
 @dataclass
@@ -129,7 +129,7 @@ def answer(
     terms = _weighted_terms(index, q)
     rows = {r["id"]: r for r in index.chunks([h.chunk_id for h in hits])}
 
-    relevant: list[tuple[Hit, dict, float]] = []
+    relevant: list[tuple[Hit, dict]] = []
     kept_stems: list[set[str]] = []
     for hit in hits:
         row = rows.get(hit.chunk_id)
@@ -143,7 +143,7 @@ def answer(
         if any(_jaccard(stems, other) >= DUPLICATE_JACCARD for other in kept_stems):
             continue
         kept_stems.append(stems)
-        relevant.append((hit, row, cos))
+        relevant.append((hit, row))
         if len(relevant) >= offset + k:
             break
 
@@ -159,16 +159,16 @@ def _answers(cos: float, coverage: float) -> bool:
 
 
 def _passages(index, qvec, terms, chosen) -> list[Passage]:
-    sentence_sets = [sentence_spans(row["text"]) or [(0, len(row["text"]))] for _, row, _ in chosen]
+    sentence_sets = [sentence_spans(row["text"]) or [(0, len(row["text"]))] for _, row in chosen]
     flat = [
         row["text"][s:e]
-        for (_, row, _), spans in zip(chosen, sentence_sets, strict=True)
+        for (_, row), spans in zip(chosen, sentence_sets, strict=True)
         for s, e in spans
     ]
     sims = _sentence_vectors(index, flat) @ qvec.reshape(-1) if flat else np.zeros(0)
     out: list[Passage] = []
     pos = 0
-    for (hit, row, _cos), spans in zip(chosen, sentence_sets, strict=True):
+    for (hit, row), spans in zip(chosen, sentence_sets, strict=True):
         best, best_score = spans[0], -math.inf
         for s, e in spans:
             score = float(sims[pos]) + HIGHLIGHT_LEXICAL_WEIGHT * _coverage(
@@ -207,13 +207,8 @@ def _passages(index, qvec, terms, chosen) -> list[Passage]:
 
 
 def _figures(sentence: str) -> list[dict]:
-    try:
-        from bot.figures import parse_figures
-    except ImportError:  # the figures module ships with the fact-checking feature
-        return []
-    return [
-        f.to_dict() for f in parse_figures(sentence) if f.kind not in ("year", "quarter", "period")
-    ]
+    """The quantities in a highlighted sentence (dates and periods left out)."""
+    return [f.to_dict() for f in parse_figures(sentence) if f.kind not in TIME_KINDS]
 
 
 def _position(starts: list[int], offset: int) -> int | None:

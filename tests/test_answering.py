@@ -115,3 +115,16 @@ def test_json_shape(corpus_index):
         "score",
     ):
         assert key in passage
+
+
+def test_highlight_figures_are_quantities_not_dates(corpus_index):
+    result = answer(
+        corpus_index,
+        "exports of knowledge-based services reached an all-time record of USD $9.685 billion",
+        k=1,
+    )
+    top = result.passages[0]
+    assert "between July 2024 and June 2025" in top.highlight
+    texts = [f["text"] for f in top.figures]
+    assert "USD $9.685 billion" in texts and "20.8%" in texts
+    assert not any("2024" in t or "2025" in t for t in texts)
