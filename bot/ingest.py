@@ -427,15 +427,20 @@ class _Builder:
 
     def _embed(self, pending, dropped, reusable, report, progress, batch_size) -> None:
         reuse_ids, reuse_from, fresh = [], [], []
+        new_ids = {c for c, _, _ in pending}  # rows added by this ingest: no vector yet
         for chunk_id, text, text_hash in pending:
             source_id = reusable.get(text_hash)
             if source_id is None and self.vectors is not None:
-                row = self.db.execute(
-                    "SELECT id FROM chunks WHERE text_hash = ? AND id != ? LIMIT 1",
-                    [text_hash, chunk_id],
-                ).fetchone()
-                if row and row[0] not in {c for c, _, _ in pending}:
-                    source_id = row[0]
+                source_id = next(
+                    (
+                        r[0]
+                        for r in self.db.execute(
+                            "SELECT id FROM chunks WHERE text_hash = ?", [text_hash]
+                        )
+                        if r[0] not in new_ids
+                    ),
+                    None,
+                )
             if source_id is not None and self.vectors is not None:
                 reuse_ids.append(chunk_id)
                 reuse_from.append(source_id)

@@ -193,3 +193,23 @@ def test_empty_token_in_env_means_no_token(monkeypatch):
 
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "")
     assert Settings().telegram_bot_token is None
+
+
+def test_a_new_document_reuses_vectors_of_text_already_indexed(
+    tmp_path, corpus_copy, hash_embedder
+):
+    index_dir, _ = _build(tmp_path, corpus_copy, hash_embedder)
+    index = ReportIndex.open(index_dir, hash_embedder)
+    shared = index.db.execute(
+        "SELECT text FROM chunks WHERE doc_id = ? ORDER BY ordinal LIMIT 1 OFFSET 2", [TEC]
+    ).fetchone()[0]
+    extra = tmp_path / "digest.txt"
+    extra.write_text(f"{shared}\n\nA brand new closing paragraph about something else entirely.")
+    report = ingest(index_dir, [extra], embedder=hash_embedder)
+    assert report.added == ["digest"]
+    assert report.chunks_reused >= 1 and report.chunks_embedded >= 1
+    assert verify(index_dir)["ok"]
+    fresh = ReportIndex.open(index_dir, hash_embedder)
+    ids = [r[0] for r in fresh.db.execute("SELECT id FROM chunks WHERE text = ?", [shared])]
+    vecs = [fresh.vectors.reconstruct(i) for i in ids]
+    assert len(ids) == 2 and (vecs[0] == vecs[1]).all()
