@@ -32,7 +32,7 @@ from bot.figures import TIME_KINDS, parse_figures
 from bot.index import ReportIndex
 from bot.models import Answer, Passage
 from bot.store import FTS_TOKENIZE
-from bot.text import STOPWORDS, fold, sentence_spans, strip_control
+from bot.text import STOPWORDS, fold, highlight_spans, strip_control
 
 Mode = Literal["hybrid", "dense", "lexical"]
 
@@ -41,6 +41,7 @@ RRF_K = 10  # SciFact train nDCG@10: 0.7260 (k=60: 0.7194); scripts/tune_fusion.
 DENSE_WEIGHT = 1.0
 LEXICAL_WEIGHT = 1.0
 CANDIDATES = 50
+LEXICAL_BUDGET = 30_000  # rows one lexical query may score; see _within_budget
 
 # Abstention (calibrated on tests/questions.py with scripts/calibrate.py).
 MIN_DENSE = 0.62  # this similar on its own answers the question
@@ -159,13 +160,8 @@ def _answers(cos: float, coverage: float) -> bool:
 
 
 def _passages(index, qvec, terms, chosen) -> list[Passage]:
-    sentence_sets = [sentence_spans(row["text"]) or [(0, len(row["text"]))] for _, row in chosen]
-    flat = [
-        row["text"][s:e]
-        for (_, row), spans in zip(chosen, sentence_sets, strict=True)
-        for s, e in spans
-    ]
-    sims = _sentence_vectors(index, flat) @ qvec.reshape(-1) if flat else np.zeros(0)
+    sentence_sets = [highlight_spans(row["text"]) for _, row in chosen]
+    sims = _sentence_matrix(index, [row for _, row in chosen], sentence_sets) @ qvec.reshape(-1)
     out: list[Passage] = []
     pos = 0
     for (hit, row), spans in zip(chosen, sentence_sets, strict=True):
@@ -265,8 +261,41 @@ def _embed_cached(embedder, text: str) -> np.ndarray:
     return embedder.encode([text])[0]
 
 
+def _sentence_matrix(
+    index: ReportIndex, rows: list[dict], sentence_sets: list[list[tuple[int, int]]]
+) -> np.ndarray:
+    """Vectors of every candidate sentence of these chunks, in order.
+
+    They were pooled at ingest and stored with the chunk (no model work here); a chunk
+    without them (an index built before they existed, a model without the standard layout)
+    has its sentences encoded now.
+    """
+    if not rows:
+        return np.zeros((0, index.vectors.d), dtype=np.float32)
+    marks = ",".join("?" * len(rows))
+    stored = (
+        dict(
+            index.db.execute(
+                f"SELECT chunk_id, vectors FROM sentence_vectors WHERE chunk_id IN ({marks})",
+                [row["id"] for row in rows],
+            ).fetchall()
+        )
+        if index.has_table("sentence_vectors")
+        else {}
+    )
+    dim = index.vectors.d
+    blocks = []
+    for row, spans in zip(rows, sentence_sets, strict=True):
+        blob = stored.get(row["id"])
+        vecs = np.frombuffer(blob, dtype=np.float16).reshape(-1, dim) if blob else None
+        if vecs is None or len(vecs) != len(spans):
+            vecs = _sentence_vectors(index, [row["text"][s:e] for s, e in spans])
+        blocks.append(vecs.astype(np.float32))
+    return np.vstack(blocks)
+
+
 def _sentence_vectors(index: ReportIndex, sentences: list[str]) -> np.ndarray:
-    """Vectors of candidate sentences, computed once per generation and kept (bounded LRU)."""
+    """Vectors of candidate sentences encoded now, kept for the generation (bounded LRU)."""
     cache: OrderedDict[str, np.ndarray] = index._cache.setdefault("sentences", OrderedDict())
     missing = [t for t in dict.fromkeys(sentences) if t not in cache]
     # Slices of LEAN_MAX_TEXTS keep a serving process on the light query path (no seconds-long
@@ -290,9 +319,12 @@ def _cosine(index: ReportIndex, qvec: np.ndarray, chunk_id: int) -> float:
 
 
 def _lexical(index: ReportIndex, query: str, limit: int) -> list[tuple[int, float]]:
-    expression = match_expression(query)
-    if not expression:
+    parts = match_parts(query)
+    if len(parts) > 1:
+        parts = _within_budget(index, parts)
+    if not parts:
         return []
+    expression = " OR ".join(parts)
     rows = index.db.execute(
         "SELECT rowid, -bm25(chunks_fts) FROM chunks_fts WHERE chunks_fts MATCH ? "
         "ORDER BY bm25(chunks_fts) LIMIT ?",
@@ -301,8 +333,39 @@ def _lexical(index: ReportIndex, query: str, limit: int) -> list[tuple[int, floa
     return [(int(r[0]), float(r[1])) for r in rows]
 
 
-def match_expression(query: str) -> str:
-    """An FTS5 query OR-ing the question's content words, each quoted (no query syntax leaks).
+def _within_budget(index: ReportIndex, parts: list[str]) -> list[str]:
+    """The query's parts, leaving out its commonest words when together they match too much.
+
+    FTS5 scores every row that matches any part, about 0.7 us a row on this machine, so a
+    question of common words over a million chunks would score hundreds of thousands of rows.
+    Parts are kept rarest first while the rows they match (summed document frequencies) fit
+    LEXICAL_BUDGET; the rarest is always kept. Below about LEXICAL_BUDGET / 5 chunks nothing is
+    ever left out; the effect at a million chunks is measured in docs/benchmarks.md.
+    """
+    costs = [(_part_df(index, p), p) for p in parts]
+    if sum(c for c, _ in costs) <= LEXICAL_BUDGET:
+        return parts
+    kept, total = [], 0
+    for cost, part in sorted(costs):
+        if kept and total + cost > LEXICAL_BUDGET:
+            break
+        kept.append(part)
+        total += cost
+    return kept
+
+
+def _part_df(index: ReportIndex, part: str) -> int:
+    """Rows an expression part matches: its term's frequency, or a prefix's terms' summed."""
+    word = part.strip('"*')
+    if part.endswith("*"):
+        return sum(df for _, df in _prefix_terms(index, word))
+    stems = _stems(word)
+    return _df(index, stems[0]) if stems else 0
+
+
+def match_parts(query: str) -> list[str]:
+    """The parts of an FTS5 query for the question's content words, each quoted (no query
+    syntax leaks), to be OR-ed.
 
     Long words also match by their first letters (`"export"*`), which finds English cognates
     of Spanish words and plural or derived forms; Spanish words from the glossary also match
@@ -317,7 +380,12 @@ def match_expression(query: str) -> str:
         parts.append(f'"{word}"')
         if len(word) >= COGNATE_MIN_LEN:
             parts.append(f'"{word[:COGNATE_PREFIX]}"*')
-    return " OR ".join(dict.fromkeys(parts))
+    return list(dict.fromkeys(parts))
+
+
+def match_expression(query: str) -> str:
+    """The whole FTS5 query for a question (every part, OR-ed)."""
+    return " OR ".join(match_parts(query))
 
 
 @dataclass(frozen=True)
@@ -351,11 +419,7 @@ def _weighted_terms(index: ReportIndex, query: str) -> list[Term]:
             variants = {s for e in english for s in _stems(e)}
             df = min(total, max(_df(index, v) for v in variants))
         elif df == 0 and len(word) >= COGNATE_MIN_LEN:
-            prefix = word[:COGNATE_PREFIX]
-            rows = index.db.execute(
-                "SELECT term, doc FROM chunks_fts_vocab WHERE term >= ? AND term < ?",
-                [prefix, prefix + "\uffff"],
-            ).fetchall()
+            rows = _prefix_terms(index, word[:COGNATE_PREFIX])
             variants |= {t for t, _ in rows}
             df = min(total, sum(d for _, d in rows))
         idf = math.log(1 + (total - df + 0.5) / (df + 0.5))
@@ -363,9 +427,25 @@ def _weighted_terms(index: ReportIndex, query: str) -> list[Term]:
     return out
 
 
+def _vocab(index: ReportIndex) -> str:
+    # The materialised copy when the index has one (fts5vocab counts whole doclists per lookup).
+    return "vocab" if index.has_table("vocab") else "chunks_fts_vocab"
+
+
 def _df(index: ReportIndex, stem: str) -> int:
-    row = index.db.execute("SELECT doc FROM chunks_fts_vocab WHERE term = ?", [stem]).fetchone()
+    column = "df" if _vocab(index) == "vocab" else "doc"
+    row = index.db.execute(
+        f"SELECT {column} FROM {_vocab(index)} WHERE term = ?", [stem]
+    ).fetchone()
     return int(row[0]) if row else 0
+
+
+def _prefix_terms(index: ReportIndex, prefix: str) -> list[tuple[str, int]]:
+    column = "df" if _vocab(index) == "vocab" else "doc"
+    return index.db.execute(
+        f"SELECT term, {column} FROM {_vocab(index)} WHERE term >= ? AND term < ?",
+        [prefix, prefix + "\uffff"],
+    ).fetchall()
 
 
 def _coverage(terms: list[Term], stems: set[str]) -> float:

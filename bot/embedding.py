@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 
 BUNDLED_ALIASES = {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2", "bundled"}
 Progress = Callable[[int, int], None]
+Spans = list[tuple[int, int]]  # character spans (start, end) inside one text
 
 
 class Embedder(Protocol):
@@ -36,6 +37,26 @@ class Embedder(Protocol):
     def encode(
         self, texts: list[str], *, batch_size: int = 64, progress: Progress | None = None
     ) -> np.ndarray: ...
+
+
+def encode_with_spans(
+    embedder: Embedder,
+    texts: list[str],
+    spans: list[Spans],
+    *,
+    batch_size: int = 64,
+    progress: Progress | None = None,
+) -> tuple[np.ndarray, list[np.ndarray | None]]:
+    """Vectors of the texts and, for each text, vectors of its spans (its sentences).
+
+    An embedder that can (`encode_spans`) pools each span's vector from the text's own forward
+    pass, so the spans cost no extra model work ("late chunking"); otherwise the spans get
+    None and are encoded when they are needed.
+    """
+    method = getattr(embedder, "encode_spans", None)
+    if method is not None:
+        return method(texts, spans, batch_size=batch_size, progress=progress)
+    return embedder.encode(texts, batch_size=batch_size, progress=progress), [None] * len(texts)
 
 
 def normalise(vectors: np.ndarray) -> np.ndarray:
@@ -144,6 +165,46 @@ class SentenceTransformerEmbedder:
                 progress(min(i + step, len(texts)), len(texts))
         return normalise(out)
 
+    def encode_spans(
+        self,
+        texts: list[str],
+        spans: list[Spans],
+        *,
+        batch_size: int = 64,
+        progress: Progress | None = None,
+    ) -> tuple[np.ndarray, list[np.ndarray | None]]:
+        """Text vectors plus span vectors mean-pooled from the same token embeddings.
+
+        Models without the standard layout get their text vectors from sentence-transformers
+        and no span vectors.
+        """
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32), []
+        lean = self._lean_encoder()
+        if lean is None:
+            return self.encode(texts, batch_size=batch_size, progress=progress), [None] * len(texts)
+        # As in `encode`: one global sort by length, so batches carry the least padding.
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.zeros((len(texts), lean.dimension), dtype=np.float32)
+        span_out: list[np.ndarray | None] = [None] * len(texts)
+        step = max(batch_size, 1)
+        for i in range(0, len(order), step):
+            part = order[i : i + step]
+            vecs, parts = lean.encode_spans([texts[j] for j in part], [spans[j] for j in part])
+            out[part] = vecs
+            for j, v in zip(part, parts, strict=True):
+                span_out[j] = v
+            if progress and (i // step % 4 == 3 or i + step >= len(order)):
+                progress(min(i + step, len(texts)), len(texts))
+        # Spans past the model's maximum length have no tokens of their own: encode those alone.
+        missing = [(j, k) for j, v in enumerate(span_out) for k in np.flatnonzero(~v.any(axis=1))]
+        for m in range(0, len(missing), step):
+            part = missing[m : m + step]
+            alone = lean.encode([texts[j][slice(*spans[j][k])] for j, k in part])
+            for (j, k), vec in zip(part, alone, strict=True):
+                span_out[j][k] = vec
+        return out, span_out
+
 
 def _lean_layout(path: Path) -> int | None:
     """The max sequence length if `path` is a Transformer -> mean Pooling -> Normalize model."""
@@ -192,6 +253,38 @@ class _LeanEncoder:
             pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
         return normalise(pooled.numpy())
 
+    def encode_spans(
+        self, texts: list[str], spans: list[Spans]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Text vectors, and for each text its spans' vectors: the mean of the contextual token
+        vectors that overlap the span, normalised (zero rows for spans cut off by max_len)."""
+        torch = self._torch
+        batch = self.tokenizer(
+            texts,
+            padding=True,
+            truncation=True,
+            max_length=self.max_len,
+            return_tensors="pt",
+            return_offsets_mapping=True,
+        )
+        offsets = batch.pop("offset_mapping").numpy()
+        with self._lock, torch.inference_mode():
+            hidden = self.model(**batch).last_hidden_state
+            mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+        hidden_np = hidden.numpy()
+        parts: list[np.ndarray] = []
+        for row, text_spans in enumerate(spans):
+            starts, ends = offsets[row, :, 0], offsets[row, :, 1]
+            real = ends > starts  # special tokens and padding have empty offsets
+            vecs = np.zeros((len(text_spans), self.dimension), dtype=np.float32)
+            for k, (s, e) in enumerate(text_spans):
+                sel = real & (ends > s) & (starts < e)
+                if sel.any():
+                    vecs[k] = hidden_np[row, sel].mean(axis=0)
+            parts.append(normalise(vecs))
+        return normalise(pooled.numpy()), parts
+
 
 class HashEmbedder:
     """Deterministic bag-of-words feature hashing: no model, instant, for unit tests.
@@ -218,6 +311,17 @@ class HashEmbedder:
         if progress:
             progress(len(texts), len(texts))
         return normalise(out)
+
+    def encode_spans(
+        self,
+        texts: list[str],
+        spans: list[Spans],
+        *,
+        batch_size: int = 64,
+        progress: Progress | None = None,
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        parts = [self.encode([t[s:e] for s, e in sp]) for t, sp in zip(texts, spans, strict=True)]
+        return self.encode(texts, progress=progress), parts
 
 
 @lru_cache(maxsize=4)

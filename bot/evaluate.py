@@ -276,6 +276,7 @@ def index_settings(embedder: Embedder) -> dict[str, Any]:
     from bot.chunking import MAX_WORDS, MIN_WORDS
     from bot.cleaning import CLEANING_VERSION
     from bot.index import FORMAT_VERSION
+    from bot.ingest import SENTENCE_VECTORS_VERSION
 
     return {
         "cache_format": CACHE_FORMAT,
@@ -284,6 +285,7 @@ def index_settings(embedder: Embedder) -> dict[str, Any]:
         "dimension": embedder.dimension,
         "chunking": {"max_words": MAX_WORDS, "min_words": MIN_WORDS},
         "cleaning_version": CLEANING_VERSION,
+        "sentence_vectors": SENTENCE_VECTORS_VERSION,
     }
 
 

@@ -31,7 +31,7 @@ from bot import index as idx
 from bot import loaders, store, vectors
 from bot.chunking import CHUNKING_VERSION, MAX_WORDS, MIN_WORDS, chunk_text, paragraph_starts
 from bot.cleaning import CLEANING_VERSION, clean_pages
-from bot.embedding import Embedder
+from bot.embedding import Embedder, encode_with_spans
 from bot.errors import (
     BadDocument,
     DocumentNotFound,
@@ -44,12 +44,15 @@ from bot.errors import (
 )
 from bot.figures import figure_rows
 from bot.models import DocumentMeta, RawDocument
+from bot.text import highlight_spans
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[str, int, int], None]  # stage, done, total
 EMBED_BATCH = 64
+EMBED_SLICE = 4096  # texts encoded per call (their sentence vectors are written after each)
 LOCK_NAME = "ingest.lock"
+SENTENCE_VECTORS_VERSION = 1  # how sentence vectors are made; a change asks for a rebuild
 
 
 @dataclass
@@ -241,7 +244,9 @@ class _Builder:
             "max_words": MAX_WORDS,
             "min_words": MIN_WORDS,
             "cleaning_version": CLEANING_VERSION,
+            "sentence_vectors": SENTENCE_VECTORS_VERSION,
         }
+        self.sentence_blobs: dict[int, bytes] = {}  # of deleted chunks whose vectors are reused
         live = None if rebuild else idx.current_generation(index_dir)
         if live is not None:
             live_dir = idx.generation_dir(index_dir)  # says so when CURRENT names nothing
@@ -319,6 +324,7 @@ class _Builder:
         report.documents_total = self.db["documents"].count
         report.chunks_total = self.db["chunks"].count
         if report.changed or self.fresh:
+            store.refresh_vocab(self.db)
             self._write(report)
         self.db.close()
         return report
@@ -421,8 +427,13 @@ class _Builder:
         return doc_id
 
     def _delete(self, doc_id: str, reusable: dict[str, int]) -> list[int]:
-        for row in self.db.query("SELECT id, text_hash FROM chunks WHERE doc_id = ?", [doc_id]):
-            reusable.setdefault(row["text_hash"], row["id"])
+        for row in self.db.query(
+            "SELECT c.id, c.text_hash, s.vectors FROM chunks c "
+            "LEFT JOIN sentence_vectors s ON s.chunk_id = c.id WHERE c.doc_id = ?",
+            [doc_id],
+        ):
+            if reusable.setdefault(row["text_hash"], row["id"]) == row["id"] and row["vectors"]:
+                self.sentence_blobs[row["id"]] = row["vectors"]
         return store.delete_document(self.db, doc_id)
 
     def _embed(self, pending, dropped, reusable, report, progress, batch_size) -> None:
@@ -450,14 +461,11 @@ class _Builder:
         reused = vectors.reconstruct(self.vectors, reuse_from) if reuse_from else None
         if self.vectors is not None:
             vectors.remove(self.vectors, dropped)
-        if fresh:
-            embedded = self.embedder.encode(
-                [t for _, t in fresh],
-                batch_size=batch_size,
-                progress=(lambda d, t: progress("embedding", d, t)) if progress else None,
-            )
-        else:
-            embedded = np.zeros((0, 0), dtype=np.float32)
+        blobs = [
+            self.sentence_blobs.get(src) or self._live_sentence_blob(src) for src in reuse_from
+        ]
+        self._store_sentence_vectors(reuse_ids, blobs)
+        embedded = self._encode(fresh, progress, batch_size)
         if self.vectors is None:
             dim = embedded.shape[1] if len(fresh) else self.embedder.dimension
             self.index_type = vectors.choose_index_type(len(pending))
@@ -473,6 +481,55 @@ class _Builder:
             vectors.add(self.vectors, np.asarray([c for c, _ in fresh]), embedded)
         report.chunks_embedded = len(fresh)
         report.chunks_reused = len(reuse_ids)
+
+    def _encode(self, fresh, progress, batch_size) -> np.ndarray:
+        """Vectors of the fresh chunks, storing their sentence vectors slice by slice.
+
+        Texts are sorted by length once (batches of similar length pad least), then encoded in
+        slices of EMBED_SLICE so the sentence vectors of a big ingest never sit in memory at
+        once.
+        """
+        if not fresh:
+            return np.zeros((0, 0), dtype=np.float32)
+        order = sorted(range(len(fresh)), key=lambda i: len(fresh[i][1]))
+        out: np.ndarray | None = None
+        for start in range(0, len(order), EMBED_SLICE):
+            part = order[start : start + EMBED_SLICE]
+            texts = [fresh[i][1] for i in part]
+            report = (
+                (lambda d, _t, s=start: progress("embedding", s + d, len(fresh)))
+                if progress
+                else None
+            )
+            vecs, span_vectors = encode_with_spans(
+                self.embedder,
+                texts,
+                [highlight_spans(t) for t in texts],
+                batch_size=batch_size,
+                progress=report,
+            )
+            if out is None:
+                out = np.zeros((len(fresh), vecs.shape[1]), dtype=np.float32)
+            out[part] = vecs
+            self._store_sentence_vectors([fresh[i][0] for i in part], map(_f16, span_vectors))
+        return out
+
+    def _store_sentence_vectors(self, chunk_ids, blobs) -> None:
+        with self.db.atomic():
+            self.db["sentence_vectors"].insert_all(
+                (
+                    {"chunk_id": cid, "vectors": blob}
+                    for cid, blob in zip(chunk_ids, blobs, strict=True)
+                    if blob
+                ),
+                batch_size=500,
+            )
+
+    def _live_sentence_blob(self, chunk_id: int) -> bytes | None:
+        row = self.db.execute(
+            "SELECT vectors FROM sentence_vectors WHERE chunk_id = ?", [chunk_id]
+        ).fetchone()
+        return row[0] if row else None
 
     def _write(self, report: IngestReport) -> None:
         try:
@@ -501,6 +558,10 @@ class _Builder:
             json.dump(meta, fh, indent=2)
             fh.flush()
             os.fsync(fh.fileno())
+
+
+def _f16(vectors: np.ndarray | None) -> bytes | None:
+    return None if vectors is None else np.asarray(vectors, dtype=np.float16).tobytes()
 
 
 def _versions() -> dict[str, str]:

@@ -93,6 +93,27 @@ def _m0004(db: sqlite_utils.Database) -> None:
     db["documents"].add_column("meta_hash", str)
 
 
+@migrations(name="0005_sentence_vectors")
+def _m0005(db: sqlite_utils.Database) -> None:
+    # Per chunk, the vectors of its sentences (`text.sentence_spans` order) as float16 rows,
+    # pooled at ingest from the chunk's own forward pass: highlights need no model at query time.
+    db["sentence_vectors"].create({"chunk_id": int, "vectors": bytes}, pk="chunk_id")
+
+
+@migrations(name="0006_vocab")
+def _m0006(db: sqlite_utils.Database) -> None:
+    # Document frequency of every indexed term, copied from chunks_fts_vocab at each build:
+    # fts5vocab counts a term's whole doclist on every lookup (8 ms for a common word at a
+    # million chunks); this is a B-tree lookup.
+    db.execute("CREATE TABLE vocab (term TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID")
+
+
+def refresh_vocab(db: sqlite_utils.Database) -> None:
+    with db.atomic():
+        db.execute("DELETE FROM vocab")
+        db.execute("INSERT INTO vocab (term, df) SELECT term, doc FROM chunks_fts_vocab")
+
+
 def open_writable(path: Path) -> sqlite_utils.Database:
     db = sqlite_utils.Database(path)
     db.execute("PRAGMA journal_mode=DELETE")
@@ -110,6 +131,10 @@ def delete_document(db: sqlite_utils.Database, doc_id: str) -> list[int]:
     """Delete a document's rows; returns the chunk ids whose vectors must go too."""
     ids = [r[0] for r in db.execute("SELECT id FROM chunks WHERE doc_id = ?", [doc_id])]
     db.execute("DELETE FROM figures WHERE doc_id = ?", [doc_id])
+    db.execute(
+        "DELETE FROM sentence_vectors WHERE chunk_id IN (SELECT id FROM chunks WHERE doc_id = ?)",
+        [doc_id],
+    )
     db.execute("DELETE FROM chunks WHERE doc_id = ?", [doc_id])
     db.execute("DELETE FROM documents WHERE id = ?", [doc_id])
     return ids

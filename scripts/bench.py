@@ -285,6 +285,15 @@ class SyntheticEmbedder:
                 progress(s + m, n)
         return out
 
+    def encode_spans(self, texts, spans, *, batch_size: int = 64, progress=None):
+        """Chunk vectors as `encode`; each sentence's vector is its chunk's plus noise."""
+        out = self.encode(texts, batch_size=batch_size, progress=progress)
+        parts = []
+        for vec, text_spans in zip(out, spans, strict=True):
+            v = vec + 0.05 * self._rng.standard_normal((len(text_spans), len(vec)), np.float32)
+            parts.append(v / np.linalg.norm(v, axis=1, keepdims=True))
+        return out, parts
+
 
 def real_chunk_vectors(dataset: Path) -> np.ndarray:
     path = CACHE / "scifact-chunk-vectors.npy"
@@ -508,7 +517,6 @@ def bench_ann(dataset: Path, n_chunks: int) -> dict[str, Any]:
 
 def serve_rss(index_dir: Path, dataset: Path) -> None:
     """Child process: open the index like the bot does, answer every test query, report RSS."""
-    import resource
 
     from bot.index import ReportIndex
 
@@ -516,7 +524,13 @@ def serve_rss(index_dir: Path, dataset: Path) -> None:
     index = ReportIndex.open(index_dir, embedder())
     queries = list(load_beir(dataset, "test").queries.values())
     times, _ = answer_latencies(index, queries)
-    peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    # VmHWM is this process's own high-water mark. ru_maxrss is not: Linux carries the
+    # parent's peak into a child across fork and exec, and the bench parent holds gigabytes.
+    peak_kb = next(
+        int(line.split()[1])
+        for line in Path("/proc/self/status").read_text().splitlines()
+        if line.startswith("VmHWM:")
+    )
     print(
         json.dumps(
             {

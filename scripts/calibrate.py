@@ -47,9 +47,13 @@ def main() -> None:
         cos, cover = signals(index, question)
         a = answering.answer(index, question)
         declined += a.status == "not_found"
-        print(f"{'ok  ' if a.status == 'not_found' else 'LEAK'} cos={cos:.2f} cov={cover:.2f} {a.status:9} {question}")
-    print(f"answerable: {right}/{len(ANSWERABLE)} first passage right; "
-          f"unanswerable: {declined}/{len(UNANSWERABLE)} declined")
+        print(
+            f"{'ok  ' if a.status == 'not_found' else 'LEAK'} cos={cos:.2f} cov={cover:.2f} {a.status:9} {question}"
+        )
+    print(
+        f"answerable: {right}/{len(ANSWERABLE)} first passage right; "
+        f"unanswerable: {declined}/{len(UNANSWERABLE)} declined"
+    )
 
 
 if __name__ == "__main__":

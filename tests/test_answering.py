@@ -5,6 +5,7 @@ from bot.errors import InvalidQuestion
 from bot.index import ReportIndex
 from bot.ingest import ingest_raw
 from bot.models import DocumentMeta, RawDocument
+from bot.text import highlight_spans
 
 
 def test_quotes_are_exact_slices_of_the_cleaned_document(corpus_index):
@@ -128,3 +129,63 @@ def test_highlight_figures_are_quantities_not_dates(corpus_index):
     texts = [f["text"] for f in top.figures]
     assert "USD $9.685 billion" in texts and "20.8%" in texts
     assert not any("2024" in t or "2025" in t for t in texts)
+
+
+def test_highlights_come_from_stored_sentence_vectors_without_the_model(corpus_index_dir):
+    from bot.embedding import HashEmbedder
+
+    seen: list[str] = []
+
+    class Counting(HashEmbedder):
+        def encode(self, texts, **kw):
+            seen.extend(texts)
+            return super().encode(texts, **kw)
+
+    index = ReportIndex.open(corpus_index_dir, Counting())
+    result = answer(index, "Córdoba GPUs research cluster", k=3)
+    assert result.status == "found"
+    assert len(highlight_spans(result.passages[0].quote)) > 1  # a highlight was chosen
+    assert seen == ["Córdoba GPUs research cluster"]  # the question only
+
+
+def test_an_index_from_before_sentence_vectors_and_vocab_answers_the_same(
+    corpus_index, corpus_index_dir, tmp_path, hash_embedder
+):
+    import shutil
+    import sqlite3
+
+    from bot import index as idx
+
+    old_dir = shutil.copytree(corpus_index_dir, tmp_path / "old")
+    with sqlite3.connect(idx.generation_dir(old_dir) / idx.DB_NAME) as db:
+        db.execute("DROP TABLE sentence_vectors")
+        db.execute("DROP TABLE vocab")
+    old = ReportIndex.open(old_dir, hash_embedder)
+    for question in ("Córdoba GPUs research cluster", "¿Quién es el presidente de Argencon?"):
+        new_answer, old_answer = answer(corpus_index, question), answer(old, question)
+        assert [(p.chunk_id, p.highlight) for p in old_answer.passages] == [
+            (p.chunk_id, p.highlight) for p in new_answer.passages
+        ]
+
+
+def test_a_question_of_common_words_scores_only_its_rarest_ones(corpus_index, monkeypatch):
+    from bot import answering
+
+    question = "Argentina talent GPUs Córdoba"
+    parts = answering.match_parts(question)
+    costs = {p: answering._part_df(corpus_index, p) for p in parts}
+    assert answering._within_budget(corpus_index, parts) == parts  # under the budget: all
+    lowest = min(costs.values())
+    monkeypatch.setattr(answering, "LEXICAL_BUDGET", lowest + 1)
+    kept = answering._within_budget(corpus_index, parts)
+    assert 0 < len(kept) < len(parts) and all(costs[p] == lowest for p in kept)
+    monkeypatch.setattr(answering, "LEXICAL_BUDGET", 0)  # the rarest word always stays
+    kept = answering._within_budget(corpus_index, parts)
+    assert len(kept) == 1 and costs[kept[0]] == lowest
+    rarest = kept[0]
+    hits = answering._lexical(corpus_index, question, 50)
+    word = rarest.strip('"*')
+    assert hits and all(
+        any(s.startswith(word) for s in answering._stems(corpus_index.chunk(cid)["text"]))
+        for cid, _ in hits
+    )

@@ -39,3 +39,31 @@ def test_lean_path_gives_sentence_transformers_vectors():
     assert full._model is not None
     assert lean.shape == reference.shape == (4, 384)
     assert np.abs(lean - reference).max() < 1e-5
+
+
+@pytest.mark.e2e
+def test_ingest_vectors_match_sentence_transformers_and_sentences_come_from_the_same_pass():
+    from bot.text import highlight_spans
+
+    texts = [
+        "The lab in Córdoba runs on twenty GPUs. Salesforce pledged $500 million to Argentina.",
+        "One leading AI lab in Córdoba runs its cluster on roughly 20 A100-level GPUs.",
+        "Filler words go on and on. " * 60 + "This last sentence is past 256 word pieces.",
+    ]
+    spans = [highlight_spans(t) for t in texts]
+    embedder = SentenceTransformerEmbedder("all-MiniLM-L6-v2")
+    vecs, parts = embedder.encode_spans(texts, spans, batch_size=2)
+    reference = SentenceTransformerEmbedder("all-MiniLM-L6-v2").encode(texts * 12)[:3]
+    assert np.abs(vecs - reference).max() < 1e-5  # the index vectors are unchanged
+    assert [len(p) for p in parts] == [len(s) for s in spans]
+    for p in parts:
+        assert np.allclose(np.linalg.norm(p, axis=1), 1.0, atol=1e-5)
+    # A one-sentence text: its sentence vector is pooled from nearly the same tokens.
+    assert float(parts[1][0] @ vecs[1]) > 0.95
+    # Each sentence is closer to itself encoded alone than to its neighbour alone.
+    alone = embedder.encode([texts[0][slice(*s)] for s in spans[0]])
+    sims = parts[0] @ alone.T
+    assert sims[0, 0] > sims[0, 1] and sims[1, 1] > sims[1, 0]
+    # The last sentence lies past the model's 256 word pieces: it is encoded on its own.
+    last = embedder.encode([texts[2][slice(*spans[2][-1])]])[0]
+    assert float(parts[2][-1] @ last) > 0.999

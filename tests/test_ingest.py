@@ -1,6 +1,7 @@
 import json
 import sqlite3
 
+import numpy as np
 import pytest
 from filelock import FileLock
 
@@ -213,3 +214,54 @@ def test_a_new_document_reuses_vectors_of_text_already_indexed(
     ids = [r[0] for r in fresh.db.execute("SELECT id FROM chunks WHERE text = ?", [shared])]
     vecs = [fresh.vectors.reconstruct(i) for i in ids]
     assert len(ids) == 2 and (vecs[0] == vecs[1]).all()
+
+
+def _sentence_rows(index):
+    return dict(index.db.execute("SELECT chunk_id, vectors FROM sentence_vectors").fetchall())
+
+
+def _sentence_vectors_by_text(index):
+    return dict(
+        index.db.execute(
+            "SELECT c.text_hash, s.vectors FROM chunks c JOIN sentence_vectors s ON s.chunk_id = c.id"
+        ).fetchall()
+    )
+
+
+def test_every_chunk_stores_a_vector_for_each_candidate_highlight(corpus_index):
+    from bot.text import highlight_spans
+
+    stored = _sentence_rows(corpus_index)
+    chunks = list(corpus_index.db.query("SELECT id, text FROM chunks"))
+    assert set(stored) == {c["id"] for c in chunks}
+    for c in chunks:
+        vecs = np.frombuffer(stored[c["id"]], dtype=np.float16).reshape(-1, 384)
+        assert len(vecs) == len(highlight_spans(c["text"]))
+        assert np.allclose(np.linalg.norm(vecs.astype(np.float32), axis=1), 1.0, atol=2e-3)
+
+
+def test_edits_and_removals_keep_sentence_vectors_and_vocabulary_in_step(
+    tmp_path, corpus_copy, hash_embedder
+):
+    index_dir, _ = _build(tmp_path, corpus_copy, hash_embedder)
+    before = _sentence_vectors_by_text(ReportIndex.open(index_dir, hash_embedder))
+    assert "cordoba" in dict(
+        ReportIndex.open(index_dir, hash_embedder).db.execute("SELECT term, df FROM vocab")
+    )
+    path = corpus_copy / f"{TEC}.txt"
+    path.write_text(path.read_text().replace("roughly 20 A100-level GPUs", "roughly 35 H100 GPUs"))
+    ingest(index_dir, [corpus_copy], embedder=hash_embedder)
+    index = ReportIndex.open(index_dir, hash_embedder)
+    ids = {r[0] for r in index.db.execute("SELECT id FROM chunks")}
+    assert set(_sentence_rows(index)) == ids
+    # Chunks whose text did not change carry the very same sentence vectors over.
+    after = _sentence_vectors_by_text(index)
+    kept = set(before) & set(after)
+    assert len(kept) == len(after) - 1 and all(after[h] == before[h] for h in kept)
+
+    remove(index_dir, [TEC], embedder=hash_embedder)
+    index = ReportIndex.open(index_dir, hash_embedder)
+    assert set(_sentence_rows(index)) == {r[0] for r in index.db.execute("SELECT id FROM chunks")}
+    vocab = dict(index.db.execute("SELECT term, df FROM vocab").fetchall())
+    assert vocab == dict(index.db.execute("SELECT term, doc FROM chunks_fts_vocab").fetchall())
+    assert "cordoba" not in vocab  # only in the removed report
