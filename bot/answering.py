@@ -15,24 +15,20 @@ from __future__ import annotations
 import bisect
 import math
 import re
-import sqlite3
-import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
 from typing import Literal
 
 import numpy as np
 
-from bot import vectors
+from bot import lexical, vectors
 from bot.embedding import LEAN_MAX_TEXTS
 from bot.errors import InvalidQuestion
 from bot.figures import TIME_KINDS, parse_figures
 from bot.index import ReportIndex
 from bot.models import Answer, Passage
-from bot.store import FTS_TOKENIZE
-from bot.text import STOPWORDS, fold, highlight_spans, strip_control
+from bot.text import highlight_spans, strip_control
 
 Mode = Literal["hybrid", "dense", "lexical"]
 
@@ -41,15 +37,13 @@ RRF_K = 10  # SciFact train nDCG@10: 0.7260 (k=60: 0.7194); scripts/tune_fusion.
 DENSE_WEIGHT = 1.0
 LEXICAL_WEIGHT = 1.0
 CANDIDATES = 50
-LEXICAL_BUDGET = 30_000  # rows one lexical query may score; see _within_budget
 
 # Abstention (calibrated on tests/questions.py with scripts/calibrate.py).
 MIN_DENSE = 0.62  # this similar on its own answers the question
 MIN_COVERAGE = 0.45  # or: this share of the question's rare words...
 MIN_DENSE_WITH_TERMS = 0.20  # ...with at least this similarity
-COGNATE_MIN_LEN = 7  # words this long also match by prefix...
-COGNATE_PREFIX = 6  # ...of this many letters
 DUPLICATE_JACCARD = 0.8
+STEM_BLOCK = 8  # candidates tokenised together while looking for passages that answer
 HIGHLIGHT_LEXICAL_WEIGHT = 0.3
 MAX_QUESTION_CHARS = 1000
 SENTENCE_CACHE = 50_000  # sentence vectors kept per index (~75 MB at 384 dimensions)
@@ -98,7 +92,7 @@ def search(
             hit.dense = float(score)
             hit.score += DENSE_WEIGHT / (RRF_K + rank + 1)
     if mode in ("hybrid", "lexical"):
-        for rank, (cid, bm25) in enumerate(_lexical(index, query, limit)):
+        for rank, (cid, bm25) in enumerate(lexical.search(index, query, limit, also=list(hits))):
             hit = hits.setdefault(cid, Hit(cid, 0.0))
             hit.lexical = bm25
             hit.score += LEXICAL_WEIGHT / (RRF_K + rank + 1)
@@ -132,11 +126,14 @@ def answer(
 
     relevant: list[tuple[Hit, dict]] = []
     kept_stems: list[set[str]] = []
-    for hit in hits:
-        row = rows.get(hit.chunk_id)
-        if row is None:
-            continue
-        stems = set(_stems(row["text"]))
+    hits = [h for h in hits if h.chunk_id in rows]
+    tokens: list[set[str]] = []
+    for i, hit in enumerate(hits):
+        row = rows[hit.chunk_id]
+        if i == len(tokens):  # tokenise the next few candidates in one pass
+            block = [rows[h.chunk_id]["text"] for h in hits[i : i + STEM_BLOCK]]
+            tokens += map(set, lexical.stems_many(block))
+        stems = tokens[i]
         cos = hit.dense if hit.dense is not None else _cosine(index, qvec, hit.chunk_id)
         cover = _coverage(terms, stems)
         if not _answers(cos, cover):
@@ -162,13 +159,20 @@ def _answers(cos: float, coverage: float) -> bool:
 def _passages(index, qvec, terms, chosen) -> list[Passage]:
     sentence_sets = [highlight_spans(row["text"]) for _, row in chosen]
     sims = _sentence_matrix(index, [row for _, row in chosen], sentence_sets) @ qvec.reshape(-1)
+    sentence_stems = lexical.stems_many(
+        [
+            row["text"][s:e]
+            for (_, row), spans in zip(chosen, sentence_sets, strict=True)
+            for s, e in spans
+        ]
+    )
     out: list[Passage] = []
     pos = 0
     for (hit, row), spans in zip(chosen, sentence_sets, strict=True):
         best, best_score = spans[0], -math.inf
         for s, e in spans:
             score = float(sims[pos]) + HIGHLIGHT_LEXICAL_WEIGHT * _coverage(
-                terms, set(_stems(row["text"][s:e]))
+                terms, set(sentence_stems[pos])
             )
             pos += 1
             if score > best_score:
@@ -220,36 +224,6 @@ def _suggestions(index: ReportIndex, hits: list[Hit]) -> list[str]:
         if len(titles) == 3:
             break
     return titles
-
-
-@lru_cache(maxsize=1)
-def _glossary() -> dict[str, list[str]]:
-    """Spanish words (folded) and phrases ("estados_unidos") -> English equivalents."""
-    out: dict[str, list[str]] = {}
-    text = (Path(__file__).parent / "data" / "glossary_es_en.tsv").read_text(encoding="utf-8")
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            spanish, _, english = line.partition("\t")
-            out[spanish.strip()] = english.split()
-    return out
-
-
-def _query_words(query: str) -> list[str]:
-    """The question's content words, with two-word Spanish phrases joined ("estados_unidos")."""
-    raw = re.findall(r"\w+", fold(query))
-    glossary = _glossary()
-    out: list[str] = []
-    i = 0
-    while i < len(raw):
-        pair = f"{raw[i]}_{raw[i + 1]}" if i + 1 < len(raw) else ""
-        if pair in glossary:
-            out.append(pair)
-            i += 2
-            continue
-        if raw[i] not in STOPWORDS and not raw[i].startswith("_"):
-            out.append(raw[i])
-        i += 1
-    return list(dict.fromkeys(out))
 
 
 def embed_query(index: ReportIndex, text: str) -> np.ndarray:
@@ -315,79 +289,6 @@ def _cosine(index: ReportIndex, qvec: np.ndarray, chunk_id: int) -> float:
     return float(index.vectors.reconstruct(int(chunk_id)) @ qvec)
 
 
-# --- lexical side -------------------------------------------------------------------------
-
-
-def _lexical(index: ReportIndex, query: str, limit: int) -> list[tuple[int, float]]:
-    parts = match_parts(query)
-    if len(parts) > 1:
-        parts = _within_budget(index, parts)
-    if not parts:
-        return []
-    expression = " OR ".join(parts)
-    rows = index.db.execute(
-        "SELECT rowid, -bm25(chunks_fts) FROM chunks_fts WHERE chunks_fts MATCH ? "
-        "ORDER BY bm25(chunks_fts) LIMIT ?",
-        [expression, limit],
-    ).fetchall()
-    return [(int(r[0]), float(r[1])) for r in rows]
-
-
-def _within_budget(index: ReportIndex, parts: list[str]) -> list[str]:
-    """The query's parts, leaving out its commonest words when together they match too much.
-
-    FTS5 scores every row that matches any part, about 0.7 us a row on this machine, so a
-    question of common words over a million chunks would score hundreds of thousands of rows.
-    Parts are kept rarest first while the rows they match (summed document frequencies) fit
-    LEXICAL_BUDGET; the rarest is always kept. Below about LEXICAL_BUDGET / 5 chunks nothing is
-    ever left out; the effect at a million chunks is measured in docs/benchmarks.md.
-    """
-    costs = [(_part_df(index, p), p) for p in parts]
-    if sum(c for c, _ in costs) <= LEXICAL_BUDGET:
-        return parts
-    kept, total = [], 0
-    for cost, part in sorted(costs):
-        if kept and total + cost > LEXICAL_BUDGET:
-            break
-        kept.append(part)
-        total += cost
-    return kept
-
-
-def _part_df(index: ReportIndex, part: str) -> int:
-    """Rows an expression part matches: its term's frequency, or a prefix's terms' summed."""
-    word = part.strip('"*')
-    if part.endswith("*"):
-        return sum(df for _, df in _prefix_terms(index, word))
-    stems = _stems(word)
-    return _df(index, stems[0]) if stems else 0
-
-
-def match_parts(query: str) -> list[str]:
-    """The parts of an FTS5 query for the question's content words, each quoted (no query
-    syntax leaks), to be OR-ed.
-
-    Long words also match by their first letters (`"export"*`), which finds English cognates
-    of Spanish words and plural or derived forms; Spanish words from the glossary also match
-    their English equivalents.
-    """
-    parts: list[str] = []
-    for word in _query_words(query)[:64]:
-        for english in _glossary().get(word, []):
-            parts.append(f'"{english}"')
-        if "_" in word:
-            continue
-        parts.append(f'"{word}"')
-        if len(word) >= COGNATE_MIN_LEN:
-            parts.append(f'"{word[:COGNATE_PREFIX]}"*')
-    return list(dict.fromkeys(parts))
-
-
-def match_expression(query: str) -> str:
-    """The whole FTS5 query for a question (every part, OR-ed)."""
-    return " OR ".join(match_parts(query))
-
-
 @dataclass(frozen=True)
 class Term:
     """A content word of the question: the index terms that count as it, and its IDF."""
@@ -407,45 +308,24 @@ def _weighted_terms(index: ReportIndex, query: str) -> list[Term]:
     """
     total = index.vectors.ntotal or 1
     out: list[Term] = []
-    for word in _query_words(query):
-        stems = _stems(word.replace("_", " "))
+    for word in lexical.query_words(query):
+        stems = lexical.stems(word.replace("_", " "))
         if not stems:
             continue
         stem = stems[0] if "_" not in word else word
-        df = _df(index, stem)
+        df = lexical.df(index, stem)
         variants = {stem}
-        english = _glossary().get(word, [])
+        english = lexical.glossary().get(word, [])
         if df == 0 and english:
-            variants = {s for e in english for s in _stems(e)}
-            df = min(total, max(_df(index, v) for v in variants))
-        elif df == 0 and len(word) >= COGNATE_MIN_LEN:
-            rows = _prefix_terms(index, word[:COGNATE_PREFIX])
+            variants = {s for e in english for s in lexical.stems(e)}
+            df = min(total, max(lexical.df(index, v) for v in variants))
+        elif df == 0 and len(word) >= lexical.COGNATE_MIN_LEN:
+            rows = lexical.prefix_terms(index, word[: lexical.COGNATE_PREFIX])
             variants |= {t for t, _ in rows}
             df = min(total, sum(d for _, d in rows))
         idf = math.log(1 + (total - df + 0.5) / (df + 0.5))
         out.append(Term(word, frozenset(variants), idf))
     return out
-
-
-def _vocab(index: ReportIndex) -> str:
-    # The materialised copy when the index has one (fts5vocab counts whole doclists per lookup).
-    return "vocab" if index.has_table("vocab") else "chunks_fts_vocab"
-
-
-def _df(index: ReportIndex, stem: str) -> int:
-    column = "df" if _vocab(index) == "vocab" else "doc"
-    row = index.db.execute(
-        f"SELECT {column} FROM {_vocab(index)} WHERE term = ?", [stem]
-    ).fetchone()
-    return int(row[0]) if row else 0
-
-
-def _prefix_terms(index: ReportIndex, prefix: str) -> list[tuple[str, int]]:
-    column = "df" if _vocab(index) == "vocab" else "doc"
-    return index.db.execute(
-        f"SELECT term, {column} FROM {_vocab(index)} WHERE term >= ? AND term < ?",
-        [prefix, prefix + "\uffff"],
-    ).fetchall()
 
 
 def _coverage(terms: list[Term], stems: set[str]) -> float:
@@ -456,18 +336,3 @@ def _coverage(terms: list[Term], stems: set[str]) -> float:
 
 def _jaccard(a: set[str], b: set[str]) -> float:
     return len(a & b) / len(a | b) if a and b else 0.0
-
-
-_stemmer = threading.local()
-
-
-def _stems(text: str) -> list[str]:
-    """Tokens exactly as the FTS index sees them (same tokenizer, via an in-memory FTS5 table)."""
-    conn = getattr(_stemmer, "conn", None)
-    if conn is None:
-        conn = _stemmer.conn = sqlite3.connect(":memory:")
-        conn.execute(f"CREATE VIRTUAL TABLE t USING fts5(x, tokenize='{FTS_TOKENIZE}')")
-        conn.execute("CREATE VIRTUAL TABLE v USING fts5vocab(t, 'instance')")
-    conn.execute("DELETE FROM t")
-    conn.execute("INSERT INTO t(x) VALUES (?)", [text])
-    return [r[0] for r in conn.execute("SELECT term FROM v ORDER BY offset")]

@@ -102,16 +102,19 @@ def _m0005(db: sqlite_utils.Database) -> None:
 
 @migrations(name="0006_vocab")
 def _m0006(db: sqlite_utils.Database) -> None:
-    # Document frequency of every indexed term, copied from chunks_fts_vocab at each build:
-    # fts5vocab counts a term's whole doclist on every lookup (8 ms for a common word at a
-    # million chunks); this is a B-tree lookup.
-    db.execute("CREATE TABLE vocab (term TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID")
+    # Every indexed term with its document frequency and number of occurrences, copied from
+    # chunks_fts_vocab at each build: fts5vocab counts a term's whole doclist on every lookup
+    # (8 ms for a common word at a million chunks); this is a B-tree lookup.
+    db.execute(
+        "CREATE TABLE vocab (term TEXT PRIMARY KEY, df INTEGER NOT NULL, cnt INTEGER NOT NULL) "
+        "WITHOUT ROWID"
+    )
 
 
 def refresh_vocab(db: sqlite_utils.Database) -> None:
     with db.atomic():
         db.execute("DELETE FROM vocab")
-        db.execute("INSERT INTO vocab (term, df) SELECT term, doc FROM chunks_fts_vocab")
+        db.execute("INSERT INTO vocab (term, df, cnt) SELECT term, doc, cnt FROM chunks_fts_vocab")
 
 
 def open_writable(path: Path) -> sqlite_utils.Database:

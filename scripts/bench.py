@@ -365,17 +365,17 @@ def answer_latencies(index, queries: list[str]) -> tuple[list[float], float]:
 
 def breakdown(index, queries: list[str]) -> dict[str, float]:
     """Median ms of each stage of the answer path, measured one by one over the queries."""
-    from bot import answering
+    from bot import answering, lexical
 
-    stages: dict[str, list[float]] = {"embed": [], "faiss": [], "fts5": [], "search": []}
+    stages: dict[str, list[float]] = {"embed": [], "faiss": [], "lexical": [], "search": []}
     for q in queries:
         answering._embed_cached.cache_clear()
         t0 = time.perf_counter()
         qvec = answering.embed_query(index, q)
         t1 = time.perf_counter()
-        vectors.search(index.vectors, qvec, answering.CANDIDATES)
+        _, dense_ids = vectors.search(index.vectors, qvec, answering.CANDIDATES)
         t2 = time.perf_counter()
-        answering._lexical(index, q, answering.CANDIDATES)
+        lexical.search(index, q, answering.CANDIDATES, also=[int(c) for c in dense_ids if c >= 0])
         t3 = time.perf_counter()
         answering.search(index, q, limit=answering.CANDIDATES, query_vector=qvec)
         t4 = time.perf_counter()

@@ -15,7 +15,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 
 from questions import ANSWERABLE, UNANSWERABLE, first_passage_matches
 
-from bot import answering
+from bot import answering, lexical
 from bot.embedding import get_embedder
 from bot.index import ReportIndex
 
@@ -28,7 +28,7 @@ def signals(index, question):
     for hit in answering.search(index, q, query_vector=qvec)[:5]:
         row = index.chunk(hit.chunk_id)
         cos = hit.dense if hit.dense is not None else answering._cosine(index, qvec, hit.chunk_id)
-        cover = answering._coverage(terms, set(answering._stems(row["text"])))
+        cover = answering._coverage(terms, set(lexical.stems(row["text"])))
         best = max(best, (cos, cover), key=lambda s: answering._answers(*s) * 10 + s[0] + s[1])
     return best
 

@@ -22,7 +22,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bot import answering, vectors
+from bot import answering, lexical, vectors
 from bot.embedding import get_embedder
 from bot.evaluate import build_or_open_index, load_beir, score_run
 
@@ -89,7 +89,9 @@ def main() -> None:
         qvec = answering.embed_query(index, text)
         scores, ids = vectors.search(index.vectors, qvec, DEPTH)
         dense_lists[qid] = [(int(c), float(s)) for c, s in zip(ids, scores, strict=True) if c >= 0]
-        lexical_lists[qid] = answering._lexical(index, text, DEPTH)
+        lexical_lists[qid] = lexical.search(
+            index, text, DEPTH, also=[c for c, _ in dense_lists[qid]]
+        )
     print(f"retrieved in {time.perf_counter() - start:.1f}s")
 
     def evaluate(**kw):

@@ -1,9 +1,10 @@
 import pytest
 
-from bot.answering import answer, match_expression, prepare_question, search
+from bot.answering import answer, prepare_question, search
 from bot.errors import InvalidQuestion
 from bot.index import ReportIndex
 from bot.ingest import ingest_raw
+from bot.lexical import match_expression
 from bot.models import DocumentMeta, RawDocument
 from bot.text import highlight_spans
 
@@ -169,23 +170,37 @@ def test_an_index_from_before_sentence_vectors_and_vocab_answers_the_same(
 
 
 def test_a_question_of_common_words_scores_only_its_rarest_ones(corpus_index, monkeypatch):
-    from bot import answering
+    from bot import lexical
 
     question = "Argentina talent GPUs Córdoba"
-    parts = answering.match_parts(question)
-    costs = {p: answering._part_df(corpus_index, p) for p in parts}
-    assert answering._within_budget(corpus_index, parts) == parts  # under the budget: all
+    costs = {p: lexical.part_df(corpus_index, p) for p in lexical.match_parts(question)}
     lowest = min(costs.values())
-    monkeypatch.setattr(answering, "LEXICAL_BUDGET", lowest + 1)
-    kept = answering._within_budget(corpus_index, parts)
-    assert 0 < len(kept) < len(parts) and all(costs[p] == lowest for p in kept)
-    monkeypatch.setattr(answering, "LEXICAL_BUDGET", 0)  # the rarest word always stays
-    kept = answering._within_budget(corpus_index, parts)
-    assert len(kept) == 1 and costs[kept[0]] == lowest
-    rarest = kept[0]
-    hits = answering._lexical(corpus_index, question, 50)
-    word = rarest.strip('"*')
-    assert hits and all(
-        any(s.startswith(word) for s in answering._stems(corpus_index.chunk(cid)["text"]))
-        for cid, _ in hits
-    )
+    monkeypatch.setattr(lexical, "LEXICAL_BUDGET", lowest + 1)
+    kept = lexical.within_budget(costs)
+    assert 0 < len(kept) < len(costs) and all(costs[p] == lowest for p in kept)
+    monkeypatch.setattr(lexical, "LEXICAL_BUDGET", 0)  # the rarest word always stays
+    assert [costs[p] for p in lexical.within_budget(costs)] == [lowest]
+
+
+def test_over_the_budget_the_rarest_words_candidates_are_rescored_exactly(
+    corpus_index, monkeypatch
+):
+    from bot import lexical
+
+    question = "Argentina talent GPUs research Córdoba"
+    exhaustive = lexical.search(corpus_index, question, 50)
+    # Every chunk in the pool: the rescoring reproduces FTS5's own bm25 and its ranking.
+    everything = [r[0] for r in corpus_index.db.execute("SELECT id FROM chunks")]
+    costs = {p: lexical.part_df(corpus_index, p) for p in lexical.match_parts(question)}
+    rescored = lexical._rescore(corpus_index, costs, everything)
+    assert [c for c, _ in rescored] == [c for c, _ in exhaustive]
+    assert [round(s, 6) for _, s in rescored] == [round(s, 6) for _, s in exhaustive]
+
+    monkeypatch.setattr(lexical, "LEXICAL_BUDGET", 1)
+    pooled = lexical.search(corpus_index, question, 50)
+    rarest = lexical.within_budget(costs)[0].strip('"*')
+    fts_pool = {c for c, _ in lexical._fts_bm25(corpus_index, [f'"{rarest}"'], 200)}
+    assert {c for c, _ in pooled} == fts_pool  # only chunks with the rarest word...
+    assert pooled == [(c, s) for c, s in exhaustive if c in fts_pool]  # ...scored with all
+    extra = next(c for c, _ in exhaustive if c not in fts_pool)
+    assert extra in dict(lexical.search(corpus_index, question, 50, also=[extra]))

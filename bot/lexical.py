@@ -1,0 +1,248 @@
+"""The lexical side of retrieval: BM25 over SQLite FTS5 (Porter stemming, accents folded).
+
+    search(index, question, limit) -> [(chunk_id, bm25), ...]  best first, higher is better
+
+A question becomes an OR of its content words, each quoted so no FTS5 syntax leaks through.
+Long words also match by prefix (cognates: "exportaciones" finds "export"), and Spanish words
+from a small glossary also match their English equivalents.
+
+FTS5 scores every row that matches any word, about 0.7 us a row on a 2-core machine: a
+question of common words over a million chunks would score 250,000 to 500,000 rows (over
+200 ms). So when the words together match more than LEXICAL_BUDGET rows, FTS5 ranks only by
+the rarest words that fit the budget, and its best RESCORE_POOL chunks, with any extra
+candidates the caller passes (the dense side's), are rescored in Python with every word by
+FTS5's own bm25 formula. Below the budget, the ranking is FTS5's, exhaustive.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import sqlite3
+import threading
+from collections import Counter
+from collections.abc import Iterable
+from functools import lru_cache
+from pathlib import Path
+
+from bot.index import ReportIndex
+from bot.store import FTS_TOKENIZE
+from bot.text import STOPWORDS, fold
+
+LEXICAL_BUDGET = 30_000  # rows one FTS5 query may score (about 20 ms here)
+RESCORE_POOL = 200  # chunks taken from the rarest words and rescored with all of them
+COGNATE_MIN_LEN = 7  # words this long also match by prefix...
+COGNATE_PREFIX = 6  # ...of this many letters
+MAX_WORDS = 64
+BM25_K1, BM25_B = 1.2, 0.75  # FTS5's bm25() constants
+
+
+def search(
+    index: ReportIndex, question: str, limit: int, *, also: Iterable[int] = ()
+) -> list[tuple[int, float]]:
+    """Chunks by BM25 over the question's content words, best first."""
+    parts = match_parts(question)
+    if not parts:
+        return []
+    costs = {p: part_df(index, p) for p in parts}
+    if len(parts) == 1 or sum(costs.values()) <= LEXICAL_BUDGET:
+        return _fts_bm25(index, parts, limit)
+    pool = [cid for cid, _ in _fts_bm25(index, within_budget(costs), RESCORE_POOL)]
+    seen = set(pool)
+    pool += [c for c in also if c not in seen]
+    return _rescore(index, costs, pool)[:limit]
+
+
+def _fts_bm25(index: ReportIndex, parts: list[str], limit: int) -> list[tuple[int, float]]:
+    rows = index.db.execute(
+        "SELECT rowid, -bm25(chunks_fts) FROM chunks_fts WHERE chunks_fts MATCH ? "
+        "ORDER BY bm25(chunks_fts) LIMIT ?",
+        [" OR ".join(parts), limit],
+    ).fetchall()
+    return [(int(r[0]), float(r[1])) for r in rows]
+
+
+def within_budget(costs: dict[str, int]) -> list[str]:
+    """The rarest parts whose summed document frequencies fit LEXICAL_BUDGET (at least one)."""
+    kept: list[str] = []
+    total = 0
+    for part, cost in sorted(costs.items(), key=lambda pc: pc[1]):
+        if kept and total + cost > LEXICAL_BUDGET:
+            break
+        kept.append(part)
+        total += cost
+    return kept
+
+
+def _rescore(index: ReportIndex, costs: dict[str, int], pool: list[int]) -> list[tuple[int, float]]:
+    """FTS5's bm25 of every part for the chunks in `pool`, computed here, best first.
+
+    A prefix part's document frequency is its terms' summed (an upper bound: FTS5 counts the
+    rows), which slightly lowers its weight; every other input is exactly FTS5's.
+    """
+    if not pool:
+        return []
+    marks = ",".join("?" * len(pool))
+    texts = dict(index.db.execute(f"SELECT id, text FROM chunks WHERE id IN ({marks})", pool))
+    ids = [c for c in pool if c in texts]
+    tokens = stems_many([texts[c] for c in ids])
+    total = max(index.vectors.ntotal, 1)
+    avgdl = avg_tokens(index)
+    weighted = []
+    for part, df in costs.items():
+        idf = math.log((total - df + 0.5) / (df + 0.5))
+        weighted.append((_part_terms(part), part.endswith("*"), idf if idf > 0 else 1e-6))
+    scored = []
+    for cid, toks in zip(ids, tokens, strict=True):
+        counts = Counter(toks)
+        norm = BM25_K1 * (1 - BM25_B + BM25_B * len(toks) / avgdl)
+        score = 0.0
+        for terms, prefix, idf in weighted:
+            tf = _frequency(terms, prefix, toks, counts)
+            if tf:
+                score += idf * tf * (BM25_K1 + 1) / (tf + norm)
+        if score > 0:
+            scored.append((cid, score))
+    return sorted(scored, key=lambda cs: -cs[1])
+
+
+def _frequency(terms: list[str], prefix: bool, toks: list[str], counts: Counter) -> int:
+    if not terms:
+        return 0
+    if prefix and len(terms) == 1:
+        return sum(n for t, n in counts.items() if t.startswith(terms[0]))
+    if len(terms) == 1:
+        return counts.get(terms[0], 0)
+    n = len(terms)  # a phrase: consecutive tokens (the last may be a prefix)
+    return sum(
+        1
+        for i in range(len(toks) - n + 1)
+        if toks[i : i + n - 1] == terms[:-1]
+        and (toks[i + n - 1].startswith(terms[-1]) if prefix else toks[i + n - 1] == terms[-1])
+    )
+
+
+@lru_cache(maxsize=4096)
+def _part_terms(part: str) -> list[str]:
+    return stems(part.strip('"*'))
+
+
+# --- the question's words -------------------------------------------------------------------
+
+
+def match_parts(question: str) -> list[str]:
+    """The FTS5 phrases, to be OR-ed, for the question's content words."""
+    parts: list[str] = []
+    for word in query_words(question)[:MAX_WORDS]:
+        for english in glossary().get(word, []):
+            parts.append(f'"{english}"')
+        if "_" in word:
+            continue
+        parts.append(f'"{word}"')
+        if len(word) >= COGNATE_MIN_LEN:
+            parts.append(f'"{word[:COGNATE_PREFIX]}"*')
+    return list(dict.fromkeys(parts))
+
+
+def match_expression(question: str) -> str:
+    """The whole FTS5 query for a question (every part, OR-ed)."""
+    return " OR ".join(match_parts(question))
+
+
+def query_words(question: str) -> list[str]:
+    """The question's content words, with two-word Spanish phrases joined ("estados_unidos")."""
+    raw = re.findall(r"\w+", fold(question))
+    table = glossary()
+    out: list[str] = []
+    i = 0
+    while i < len(raw):
+        pair = f"{raw[i]}_{raw[i + 1]}" if i + 1 < len(raw) else ""
+        if pair in table:
+            out.append(pair)
+            i += 2
+            continue
+        if raw[i] not in STOPWORDS and not raw[i].startswith("_"):
+            out.append(raw[i])
+        i += 1
+    return list(dict.fromkeys(out))
+
+
+@lru_cache(maxsize=1)
+def glossary() -> dict[str, list[str]]:
+    """Spanish words (folded) and phrases ("estados_unidos") -> English equivalents."""
+    out: dict[str, list[str]] = {}
+    text = (Path(__file__).parent / "data" / "glossary_es_en.tsv").read_text(encoding="utf-8")
+    for line in text.splitlines():
+        if line and not line.startswith("#"):
+            spanish, _, english = line.partition("\t")
+            out[spanish.strip()] = english.split()
+    return out
+
+
+# --- the index's vocabulary -----------------------------------------------------------------
+
+
+def part_df(index: ReportIndex, part: str) -> int:
+    """Rows a phrase matches: its first term's frequency, or a prefix's terms' summed."""
+    terms = _part_terms(part)
+    if not terms:
+        return 0
+    if part.endswith("*") and len(terms) == 1:
+        return sum(df for _, df in prefix_terms(index, terms[0]))
+    return df(index, terms[0])
+
+
+def _vocab(index: ReportIndex) -> tuple[str, str, str]:
+    # The materialised copy when the index has one (fts5vocab counts whole doclists per lookup).
+    if index.has_table("vocab"):
+        return "vocab", "df", "cnt"
+    return "chunks_fts_vocab", "doc", "cnt"
+
+
+def df(index: ReportIndex, term: str) -> int:
+    table, column, _ = _vocab(index)
+    row = index.db.execute(f"SELECT {column} FROM {table} WHERE term = ?", [term]).fetchone()
+    return int(row[0]) if row else 0
+
+
+def prefix_terms(index: ReportIndex, prefix: str) -> list[tuple[str, int]]:
+    table, column, _ = _vocab(index)
+    return index.db.execute(
+        f"SELECT term, {column} FROM {table} WHERE term >= ? AND term < ?",
+        [prefix, prefix + "\uffff"],
+    ).fetchall()
+
+
+def avg_tokens(index: ReportIndex) -> float:
+    """Average chunk length in tokens (BM25's avgdl), once per generation."""
+    if "avg_tokens" not in index._cache:
+        table, _, cnt = _vocab(index)
+        total = index.db.execute(f"SELECT sum({cnt}) FROM {table}").fetchone()[0] or 0
+        index._cache["avg_tokens"] = max(total / max(index.vectors.ntotal, 1), 1.0)
+    return index._cache["avg_tokens"]
+
+
+# --- tokens, exactly as the index sees them -------------------------------------------------
+
+_tokenizer = threading.local()
+
+
+def stems(text: str) -> list[str]:
+    """Tokens of a text exactly as the FTS index sees them (stemmed, folded), in order."""
+    return stems_many([text])[0]
+
+
+def stems_many(texts: list[str]) -> list[list[str]]:
+    """`stems` of many texts in one pass (an in-memory FTS5 table with the same tokenizer)."""
+    conn = getattr(_tokenizer, "conn", None)
+    if conn is None:
+        conn = _tokenizer.conn = sqlite3.connect(":memory:")
+        conn.execute(f"CREATE VIRTUAL TABLE t USING fts5(x, tokenize='{FTS_TOKENIZE}')")
+        conn.execute("CREATE VIRTUAL TABLE v USING fts5vocab(t, 'instance')")
+    out: list[list[str]] = [[] for _ in texts]
+    with conn:
+        conn.execute("DELETE FROM t")
+        conn.executemany("INSERT INTO t(rowid, x) VALUES (?, ?)", enumerate(texts))
+        for doc, term in conn.execute("SELECT doc, term FROM v ORDER BY doc, offset"):
+            out[doc].append(term)
+    return out
