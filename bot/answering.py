@@ -2,12 +2,16 @@
 
     answer(index, question) -> Answer
 
-Dense (FAISS, cosine) and lexical (SQLite FTS5, BM25 with Porter stemming and accent folding)
-candidates are fused by weighted reciprocal rank fusion, so exact names, numbers and rare words
-win even when the embedding misses them. Whether the reports answer at all is decided from two
-signals of the best candidates: cosine similarity, and how much of the question's rare
-vocabulary (IDF-weighted) the passage contains. The thresholds are calibrated on the questions
-in tests/questions.py (see README, "Abstention").
+Dense (FAISS, cosine) and lexical (bot/lexical.py: SQLite FTS5, BM25 with Porter stemming and
+accent folding) candidates are fused by weighted reciprocal rank fusion, so exact names, numbers
+and rare words win even when the embedding misses them. Whether the reports answer at all is
+decided from two signals of the best candidates: cosine similarity, and how much of the
+question's rare vocabulary (IDF-weighted) the passage contains. The thresholds are calibrated
+on the questions in tests/questions.py (see README, "Abstention").
+
+The highlighted sentence of each passage is the one closest to the question (plus a share of
+its rare words). Sentence vectors were pooled at ingest from the chunk's own forward pass and
+stored with it, so answering runs the model once: on the question.
 """
 
 from __future__ import annotations

@@ -20,7 +20,6 @@ import math
 import re
 import sqlite3
 import threading
-from collections import Counter
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
@@ -77,49 +76,87 @@ def within_budget(costs: dict[str, int]) -> list[str]:
 def _rescore(index: ReportIndex, costs: dict[str, int], pool: list[int]) -> list[tuple[int, float]]:
     """FTS5's bm25 of every part for the chunks in `pool`, computed here, best first.
 
-    A prefix part's document frequency is its terms' summed (an upper bound: FTS5 counts the
-    rows), which slightly lowers its weight; every other input is exactly FTS5's.
+    Chunk lengths are FTS5's own (`chunks_fts_docsize`); term frequencies come from
+    tokenising the pool's texts with the same tokenizer. A prefix part's document frequency is
+    its terms' summed (an upper bound: FTS5 counts the rows), which slightly lowers its weight;
+    every other input is exactly FTS5's.
     """
     if not pool:
         return []
     marks = ",".join("?" * len(pool))
     texts = dict(index.db.execute(f"SELECT id, text FROM chunks WHERE id IN ({marks})", pool))
-    ids = [c for c in pool if c in texts]
-    tokens = stems_many([texts[c] for c in ids])
+    lengths = {
+        cid: _varint(blob)
+        for cid, blob in index.db.execute(
+            f"SELECT id, sz FROM chunks_fts_docsize WHERE id IN ({marks})", pool
+        )
+    }
+    ids = [c for c in pool if c in texts and c in lengths]
+    phrases = [(_part_terms(part), part.endswith("*")) for part in costs]
+    positions = _positions([texts[c] for c in ids], phrases)
     total = max(index.vectors.ntotal, 1)
     avgdl = avg_tokens(index)
-    weighted = []
-    for part, df in costs.items():
-        idf = math.log((total - df + 0.5) / (df + 0.5))
-        weighted.append((_part_terms(part), part.endswith("*"), idf if idf > 0 else 1e-6))
+    idfs = [math.log((total - df + 0.5) / (df + 0.5)) for df in costs.values()]
     scored = []
-    for cid, toks in zip(ids, tokens, strict=True):
-        counts = Counter(toks)
-        norm = BM25_K1 * (1 - BM25_B + BM25_B * len(toks) / avgdl)
+    for row, cid in enumerate(ids):
+        norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths[cid] / avgdl)
         score = 0.0
-        for terms, prefix, idf in weighted:
-            tf = _frequency(terms, prefix, toks, counts)
+        for (terms, prefix), idf in zip(phrases, idfs, strict=True):
+            tf = _phrase_count(positions[row], terms, prefix)
             if tf:
-                score += idf * tf * (BM25_K1 + 1) / (tf + norm)
+                score += (idf if idf > 0 else 1e-6) * tf * (BM25_K1 + 1) / (tf + norm)
         if score > 0:
             scored.append((cid, score))
     return sorted(scored, key=lambda cs: -cs[1])
 
 
-def _frequency(terms: list[str], prefix: bool, toks: list[str], counts: Counter) -> int:
+def _positions(
+    texts: list[str], phrases: list[tuple[list[str], bool]]
+) -> list[dict[str, list[int]]]:
+    """For each text, the token positions of every term the phrases can match."""
+    conn = _tokenizer_conn()
+    exact = sorted({t for terms, prefix in phrases for t in (terms[:-1] if prefix else terms)})
+    prefixes = sorted({terms[-1] for terms, prefix in phrases if prefix and terms})
+    out: list[dict[str, list[int]]] = [{} for _ in texts]
+    with conn:
+        conn.execute("DELETE FROM t")
+        conn.executemany("INSERT INTO t(rowid, x) VALUES (?, ?)", enumerate(texts))
+        queries = [("term = ?", [t]) for t in exact]
+        queries += [("term >= ? AND term < ?", [p, p + "\uffff"]) for p in prefixes]
+        for where, args in queries:
+            for doc, term, offset in conn.execute(
+                f"SELECT doc, term, offset FROM v WHERE {where}", args
+            ):
+                out[doc].setdefault(term, []).append(offset)
+    return out
+
+
+def _phrase_count(positions: dict[str, list[int]], terms: list[str], prefix: bool) -> int:
+    """How often the phrase occurs (its last term a prefix if `prefix`), like FTS5 counts."""
     if not terms:
         return 0
-    if prefix and len(terms) == 1:
-        return sum(n for t, n in counts.items() if t.startswith(terms[0]))
-    if len(terms) == 1:
-        return counts.get(terms[0], 0)
-    n = len(terms)  # a phrase: consecutive tokens (the last may be a prefix)
-    return sum(
-        1
-        for i in range(len(toks) - n + 1)
-        if toks[i : i + n - 1] == terms[:-1]
-        and (toks[i + n - 1].startswith(terms[-1]) if prefix else toks[i + n - 1] == terms[-1])
-    )
+
+    def at(term: str, last: bool) -> set[int]:
+        if last and prefix:
+            return {o for t, offs in positions.items() if t.startswith(term) for o in offs}
+        return set(positions.get(term, ()))
+
+    starts = at(terms[0], len(terms) == 1)
+    for k, term in enumerate(terms[1:], start=1):
+        starts &= {o - k for o in at(term, k == len(terms) - 1)}
+    return len(starts)
+
+
+def _varint(blob: bytes) -> int:
+    """The first SQLite varint in a blob (FTS5 stores each row's token count as one)."""
+    value = 0
+    for i, byte in enumerate(blob[:9]):
+        if i == 8:
+            return (value << 8) | byte
+        value = (value << 7) | (byte & 0x7F)
+        if byte < 0x80:
+            break
+    return value
 
 
 @lru_cache(maxsize=4096)
@@ -232,13 +269,19 @@ def stems(text: str) -> list[str]:
     return stems_many([text])[0]
 
 
-def stems_many(texts: list[str]) -> list[list[str]]:
-    """`stems` of many texts in one pass (an in-memory FTS5 table with the same tokenizer)."""
+def _tokenizer_conn() -> sqlite3.Connection:
+    """This thread's in-memory FTS5 table (same tokenizer as the index) and its instances."""
     conn = getattr(_tokenizer, "conn", None)
     if conn is None:
         conn = _tokenizer.conn = sqlite3.connect(":memory:")
         conn.execute(f"CREATE VIRTUAL TABLE t USING fts5(x, tokenize='{FTS_TOKENIZE}')")
         conn.execute("CREATE VIRTUAL TABLE v USING fts5vocab(t, 'instance')")
+    return conn
+
+
+def stems_many(texts: list[str]) -> list[list[str]]:
+    """`stems` of many texts in one pass (an in-memory FTS5 table with the same tokenizer)."""
+    conn = _tokenizer_conn()
     out: list[list[str]] = [[] for _ in texts]
     with conn:
         conn.execute("DELETE FROM t")

@@ -13,11 +13,12 @@ Sections
   eval      nDCG@10, Recall@10/100, MRR@10 on SciFact test, each mode (the README table)
   ingest    chunks/s of ingest_raw vs bare SentenceTransformer.encode, same texts and batch size
   latency   warm p50/p95 of answer() over the SciFact test queries, then at --sizes chunks
+  lexical   the lexical budget: agreement with exhaustive BM25 at --sizes, SciFact train nDCG
   ann       exact vs approximate FAISS at the largest size: recall@10 vs exact, memory, latency
   rss       resident memory of a fresh process serving the largest index
   coldstart wall time of a fresh `reportbot ask` process
   txtai     txtai side by side: build time, warm p50/p95, nDCG@10 (if txtai is installed)
-  onnx      sentence-transformers' ONNX backend, int8-quantised (if onnxruntime is installed)
+  onnx      the ONNX backend (bot/onnx_backend.py), fp32 and int8 (if onnxruntime is installed)
 
 The synthetic corpus for scale (documented in docs/benchmarks.md): text is SciFact sentences
 recombined at random into 40-100 word paragraphs (one chunk each), ten per document; vectors are
@@ -73,7 +74,7 @@ RESULTS = CACHE / "results.json"
 DOCS = ROOT / "docs"
 DEFAULT_DATASET = ROOT.parent / "shared" / "eval" / "scifact"
 MODEL = "all-MiniLM-L6-v2"
-SECTIONS = ("eval", "ingest", "latency", "ann", "rss", "coldstart", "txtai", "onnx")
+SECTIONS = ("eval", "ingest", "latency", "lexical", "ann", "rss", "coldstart", "txtai", "onnx")
 BATCH = 64
 SYNTH_SEED = 20241126
 SYNTH_CHUNKS_PER_DOC = 10
@@ -435,6 +436,101 @@ def _print_point(p: dict[str, Any]) -> None:
     )
 
 
+# --- lexical budget ----------------------------------------------------------------------------
+
+
+def bench_lexical(dataset: Path, sizes: list[int]) -> dict[str, Any]:
+    """What the lexical budget changes: agreement with exhaustive FTS5 at scale, and SciFact
+    train nDCG@10 with the budget set to the same share of the corpus as at those scales."""
+    from bot import answering, lexical
+    from bot.index import ReportIndex
+
+    section("Lexical budget: budgeted vs exhaustive BM25")
+    emb = embedder()
+    queries = list(load_beir(dataset, "test").queries.values())
+    budget = lexical.LEXICAL_BUDGET
+    out: dict[str, Any] = {"measured": stamp(), "budget": budget, "points": [], "scifact": []}
+    for n in sizes:
+        index = ReportIndex.open(scale_index(dataset, n)[0], emb)
+        over, lex10, lex50, hyb10, t_budget, t_full = 0, [], [], [], [], []
+        for q in queries:
+            parts = lexical.match_parts(q)
+            if sum(lexical.part_df(index, p) for p in parts) <= budget:
+                continue
+            over += 1
+            qvec = answering.embed_query(index, q)
+            _, dense_ids = vectors.search(index.vectors, qvec, answering.CANDIDATES)
+            also = [int(c) for c in dense_ids if c >= 0]
+            start = time.perf_counter()
+            budgeted = lexical.search(index, q, answering.CANDIDATES, also=also)
+            t_budget.append((time.perf_counter() - start) * 1000)
+            hits_b = answering.search(index, q, query_vector=qvec)[:10]
+            lexical.LEXICAL_BUDGET = 10**15
+            try:
+                start = time.perf_counter()
+                full = lexical.search(index, q, answering.CANDIDATES)
+                t_full.append((time.perf_counter() - start) * 1000)
+                hits_f = answering.search(index, q, query_vector=qvec)[:10]
+            finally:
+                lexical.LEXICAL_BUDGET = budget
+            lex10.append(_overlap(full[:10], budgeted[:10]))
+            lex50.append(_overlap(full, budgeted))
+            hyb10.append(_overlap(hits_f, hits_b, key=lambda h: h.chunk_id))
+        point = {
+            "chunks": n,
+            "over_budget": over,
+            "queries": len(queries),
+            "lexical_overlap_at_10": statistics.mean(lex10) if lex10 else None,
+            "lexical_overlap_at_50": statistics.mean(lex50) if lex50 else None,
+            "hybrid_overlap_at_10": statistics.mean(hyb10) if hyb10 else None,
+            "budgeted": ms_stats(t_budget) if t_budget else None,
+            "exhaustive": ms_stats(t_full) if t_full else None,
+        }
+        out["points"].append(point)
+        if lex10:
+            print(
+                f"{n:>9,} chunks: {over}/{len(queries)} questions over the budget; top-10 "
+                f"agreement with exhaustive: lexical {point['lexical_overlap_at_10']:.3f}, "
+                f"hybrid {point['hybrid_overlap_at_10']:.3f}; lexical p50/p95 "
+                f"{point['budgeted']['p50_ms']:.1f}/{point['budgeted']['p95_ms']:.1f} ms vs "
+                f"exhaustive {point['exhaustive']['p50_ms']:.1f}/"
+                f"{point['exhaustive']['p95_ms']:.1f} ms",
+                flush=True,
+            )
+        del index
+        gc.collect()
+    # Relevance needs judgements, which only SciFact has: set the budget to the share of the
+    # corpus it is at each scale and score train (never test) with and without it.
+    data = load_beir(dataset, "train")
+    index, _, _ = build_or_open_index(data, emb)
+    chunks = int(index.vectors.ntotal)
+    for share in (None, *(budget / n for n in sizes)):
+        lexical.LEXICAL_BUDGET = 10**15 if share is None else max(1, int(share * chunks))
+        try:
+            run = {
+                qid: doc_ranking(answering.search(index, q, limit=100), 100)
+                for qid, q in data.queries.items()
+            }
+        finally:
+            lexical.LEXICAL_BUDGET = budget
+        scores = score_run(run, data.qrels)
+        row = {
+            "share": share,
+            "ndcg_at_10": scores["ndcg@10"],
+            "recall_at_100": scores["recall@100"],
+        }
+        out["scifact"].append(row)
+        label = "exhaustive" if share is None else f"budget {share:.0%} of the corpus"
+        print(f"SciFact train hybrid, {label}: nDCG@10 {scores['ndcg@10']:.4f}", flush=True)
+    return out
+
+
+def _overlap(a: list, b: list, key=lambda pair: pair[0]) -> float:
+    if not a:
+        return 1.0
+    return len({key(x) for x in a} & {key(x) for x in b}) / len(a)
+
+
 # --- exact vs approximate ----------------------------------------------------------------------
 
 
@@ -724,102 +820,33 @@ def bench_txtai(dataset: Path) -> dict[str, Any] | None:
 # --- ONNX --------------------------------------------------------------------------------------
 
 
-ONNX_DIR = CACHE / "onnx"
+def onnx_embedder(variant: str):
+    """The shipped ONNX encoder (bot/onnx_backend.py), as `REPORTBOT_MODEL` selects it."""
+    from bot.embedding import get_embedder
+
+    return get_embedder(f"{MODEL}+onnx-{variant}")
 
 
-def export_onnx() -> dict[str, Path]:
-    """The bundled model with mean pooling and normalisation, as ONNX fp32 and dynamic int8."""
-    fp32, int8 = ONNX_DIR / "model.onnx", ONNX_DIR / "model-int8.onnx"
-    if fp32.exists() and int8.exists():
-        return {"fp32": fp32, "int8": int8}
-    import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
-    from transformers import AutoModel, AutoTokenizer
-
-    from bot.embedding import bundled_model_path
-
-    path = str(bundled_model_path())
-    tokenizer, model = AutoTokenizer.from_pretrained(path), AutoModel.from_pretrained(path).eval()
-
-    class Pooled(torch.nn.Module):
-        def __init__(self, inner) -> None:
-            super().__init__()
-            self.inner = inner
-
-        def forward(self, input_ids, attention_mask, token_type_ids):
-            hidden = self.inner(
-                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
-            ).last_hidden_state
-            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            return pooled / pooled.norm(dim=1, keepdim=True).clamp(min=1e-12)
-
-    sample = tokenizer(["a short one", "and a longer sentence"], padding=True, return_tensors="pt")
-    names = ["input_ids", "attention_mask", "token_type_ids"]
-    ONNX_DIR.mkdir(parents=True, exist_ok=True)
-    torch.onnx.export(
-        Pooled(model).eval(),
-        tuple(sample[n] for n in names),
-        str(fp32),
-        input_names=names,
-        output_names=["sentence_embedding"],
-        dynamic_axes={
-            **{n: {0: "batch", 1: "seq"} for n in names},
-            "sentence_embedding": {0: "batch"},
-        },
-        opset_version=17,
-        dynamo=False,
-    )
-    quantize_dynamic(str(fp32), str(int8), weight_type=QuantType.QInt8)
-    return {"fp32": fp32, "int8": int8}
-
-
-class OnnxEmbedder:
-    """The bundled model through onnxruntime + tokenizers: no torch import on this path."""
-
-    def __init__(self, model_file: Path, label: str) -> None:
-        import onnxruntime as ort
-        from tokenizers import Tokenizer
-
-        from bot.embedding import bundled_model_path
-
-        self.name = f"{MODEL}+onnx-{label}"
-        self.tokenizer = Tokenizer.from_file(str(bundled_model_path() / "tokenizer.json"))
-        self.tokenizer.enable_truncation(256)
-        self.tokenizer.enable_padding()
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = os.cpu_count() or 1
-        self.session = ort.InferenceSession(
-            str(model_file), options, providers=["CPUExecutionProvider"]
-        )
-
-    @property
-    def dimension(self) -> int:
-        return 384
-
-    def encode(self, texts, *, batch_size: int = 64, progress=None) -> np.ndarray:
-        order = np.argsort([len(t) for t in texts], kind="stable")
-        out = np.empty((len(texts), self.dimension), dtype=np.float32)
-        for i in range(0, len(texts), batch_size):
-            idx = order[i : i + batch_size]
-            enc = self.tokenizer.encode_batch([texts[j] for j in idx])
-            ids = np.array([e.ids for e in enc], dtype=np.int64)
-            mask = np.array([e.attention_mask for e in enc], dtype=np.int64)
-            feed = {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-            out[idx] = self.session.run(None, feed)[0]
-            if progress:
-                progress(min(i + batch_size, len(texts)), len(texts))
-        return out
+def _median_rate(encode, texts: list[str]) -> float:
+    """Texts per second, median of 3 timed runs after a warm-up."""
+    encode(texts[:8])
+    times = []
+    for _ in range(3):
+        start = time.perf_counter()
+        encode(texts)
+        times.append(time.perf_counter() - start)
+    return len(texts) / statistics.median(times)
 
 
 def bench_onnx(dataset: Path, docs: int, torch_ndcg: float | None) -> dict[str, Any] | None:
-    section("ONNX backend, fp32 and dynamic int8 (stretch)")
+    section("ONNX backend (bot/onnx_backend.py), fp32 and dynamic int8")
     try:
         import onnxruntime  # noqa: F401
     except ImportError:
-        print("onnxruntime is not installed: skipped (pip install onnxruntime onnx)")
+        print("onnxruntime is not installed: skipped (pip install 'reportbot[onnx]')")
         return None
-    files = export_onnx()
+    from bot.text import highlight_spans
+
     data = load_beir(dataset, "test")
     index, _, _ = build_or_open_index(data, embedder())
     doc_ids = [r.doc_id for r in list(data.corpus())[:docs]]
@@ -831,47 +858,56 @@ def bench_onnx(dataset: Path, docs: int, torch_ndcg: float | None) -> dict[str, 
         )
     ]
     del index
-    model = model_of(embedder())
-    model.encode(texts[:8], batch_size=BATCH)
-    start = time.perf_counter()
-    reference = model.encode(texts, batch_size=BATCH, normalize_embeddings=True)
-    torch_rate = len(texts) / (time.perf_counter() - start)
+    spans = [highlight_spans(t) for t in texts]
+    torch_emb = embedder()
+    # `encode` is the sentence-transformers path; `encode_spans` is what ingest runs.
+    torch_rate = _median_rate(lambda t: torch_emb.encode(t, batch_size=BATCH), texts)
+    torch_spans_rate = _median_rate(
+        lambda t: torch_emb.encode_spans(t, spans[: len(t)], batch_size=BATCH), texts
+    )
+    reference = torch_emb.encode(texts, batch_size=BATCH)
     out: dict[str, Any] = {
         "measured": stamp(),
         "chunks": len(texts),
         "torch_chunks_per_s": torch_rate,
+        "torch_spans_chunks_per_s": torch_spans_rate,
+        "torch_ndcg_at_10": torch_ndcg,
     }
-    for label, path in files.items():
-        onnx = OnnxEmbedder(path, label)
-        onnx.encode(texts[:8])
-        start = time.perf_counter()
-        vecs = onnx.encode(texts, batch_size=BATCH)
-        rate = len(texts) / (time.perf_counter() - start)
-        cos = (vecs * reference).sum(1)
+    for label in ("fp32", "int8"):
+        onnx = onnx_embedder(label)
+        rate = _median_rate(lambda t, e=onnx: e.encode(t, batch_size=BATCH), texts)
+        spans_rate = _median_rate(
+            lambda t, e=onnx: e.encode_spans(t, spans[: len(t)], batch_size=BATCH), texts
+        )
+        cos = (onnx.encode(texts, batch_size=BATCH) * reference).sum(1)
         out[label] = {
             "chunks_per_s": rate,
             "speedup": rate / torch_rate,
+            "spans_chunks_per_s": spans_rate,
+            "spans_speedup": spans_rate / torch_spans_rate,
             "cosine_to_torch_min": float(cos.min()),
             "cosine_to_torch_mean": float(cos.mean()),
         }
         print(
-            f"{label}: {rate:.1f} chunks/s vs torch {torch_rate:.1f} ({rate / torch_rate:.2f}x); "
-            f"cosine to the torch vectors mean {cos.mean():.4f}, min {cos.min():.4f}",
+            f"{label}: encode {rate:.1f} chunks/s vs torch {torch_rate:.1f} "
+            f"({rate / torch_rate:.2f}x); encode_spans (ingest) {spans_rate:.1f} vs "
+            f"{torch_spans_rate:.1f} ({spans_rate / torch_spans_rate:.2f}x); cosine to the torch "
+            f"vectors mean {cos.mean():.4f}, min {cos.min():.4f}",
             flush=True,
         )
-    int8 = OnnxEmbedder(files["int8"], "int8")
-    result = run_eval(dataset, "test", "hybrid", embedder=int8)
-    out["int8"]["ndcg_at_10"] = result.ndcg_at_10
-    out["int8"]["index_build_s"] = result.index_build_s
-    out["torch_ndcg_at_10"] = torch_ndcg
-    out["int8"]["search_p50_ms"] = result.latency_p50_ms
-    out["int8"]["search_p95_ms"] = result.latency_p95_ms
-    print(
-        f"int8 hybrid nDCG@10 on SciFact test {result.ndcg_at_10:.3f} "
-        f"(PyTorch {_f3(torch_ndcg)}); search p50/p95 {result.latency_p50_ms:.1f}/"
-        f"{result.latency_p95_ms:.1f} ms",
-        flush=True,
-    )
+    for label in ("int8", "fp32"):
+        result = run_eval(dataset, "test", "hybrid", embedder=onnx_embedder(label))
+        out[label]["ndcg_at_10"] = result.ndcg_at_10
+        out[label]["index_build_s"] = result.index_build_s
+        out[label]["search_p50_ms"] = result.latency_p50_ms
+        out[label]["search_p95_ms"] = result.latency_p95_ms
+        built = "cached index" if result.cached else f"index built in {result.index_build_s:.0f} s"
+        print(
+            f"{label} hybrid nDCG@10 on SciFact test {result.ndcg_at_10:.3f} "
+            f"(PyTorch {_f3(torch_ndcg)}; {built}); search p50/p95 "
+            f"{result.latency_p50_ms:.1f}/{result.latency_p95_ms:.1f} ms",
+            flush=True,
+        )
     out["first_vector_s"] = first_vector_times()
     print(
         "fresh process to a first query vector: "
@@ -888,12 +924,10 @@ def first_vector_times() -> dict[str, float]:
     """Wall time of a fresh process that imports, loads and embeds one question."""
     snippets = {
         "torch (bot.embedding lean path)": (
-            "from bot.embedding import get_embedder; get_embedder('all-MiniLM-L6-v2').encode(['q'])"
+            f"from bot.embedding import get_embedder; get_embedder('{MODEL}').encode(['q'])"
         ),
         "onnxruntime int8": (
-            "import sys; sys.path.insert(0, 'scripts'); sys.argv = ['x'];"
-            "from bench import OnnxEmbedder, ONNX_DIR;"
-            "OnnxEmbedder(ONNX_DIR / 'model-int8.onnx', 'int8').encode(['q'])"
+            f"from bot.embedding import get_embedder; get_embedder('{MODEL}+onnx-int8').encode(['q'])"
         ),
     }
     times = {}
@@ -957,6 +991,8 @@ def main() -> None:
             value = bench_ingest(args.dataset, args.ingest_docs, args.repeats)
         elif name == "latency":
             value = bench_latency(args.dataset, sizes)
+        elif name == "lexical":
+            value = bench_lexical(args.dataset, sizes)
         elif name == "ann":
             value = bench_ann(args.dataset, max(sizes)) if sizes else None
         elif name == "rss":
