@@ -246,6 +246,28 @@ class ReportIndex:
         }
 
 
+def _derived_table_problems(db, chunk_ids: set[int], dimension: int) -> list[str]:
+    """Sentence vectors and the vocabulary copy agree with the chunks (when the index has them)."""
+    problems: list[str] = []
+    tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if "sentence_vectors" in tables:
+        rows = db.execute("SELECT chunk_id, length(vectors) FROM sentence_vectors").fetchall()
+        if orphans := {cid for cid, _ in rows} - chunk_ids:
+            problems.append(f"{len(orphans)} sentence-vector rows have no chunk")
+        if bad := sum(1 for _, size in rows if not size or size % (2 * dimension)):
+            problems.append(f"{bad} sentence-vector rows have the wrong size")
+    if "vocab" in tables:
+        stale = db.execute(
+            "SELECT count(*) FROM (SELECT term, doc, cnt FROM chunks_fts_vocab "
+            "EXCEPT SELECT term, df, cnt FROM vocab)"
+        ).fetchone()[0]
+        if stale:
+            problems.append(
+                f"the vocabulary copy disagrees with the full-text index ({stale} terms)"
+            )
+    return problems
+
+
 def verify(index_dir: Path) -> dict[str, Any]:
     """Check that the live generation is whole and self-consistent.
 
@@ -284,6 +306,7 @@ def verify(index_dir: Path) -> dict[str, Any]:
                 bad_slices += text[start:end] != ctext
         if bad_slices:
             problems.append(f"{bad_slices} chunks are not the exact slice of their document")
+        problems += _derived_table_problems(db, chunk_ids, vecs.d)
         documents = db.execute("SELECT count(*) FROM documents").fetchone()[0]
         if meta.get("chunks") != len(chunk_ids) or meta.get("documents") != documents:
             problems.append("the metadata's document or chunk counts disagree with the database")

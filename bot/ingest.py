@@ -479,6 +479,12 @@ class _Builder:
                     f"holds {self.vectors.d}; {idx.REBUILD_HINT}."
                 )
             vectors.add(self.vectors, np.asarray([c for c, _ in fresh]), embedded)
+        wanted = vectors.choose_index_type(self.vectors.ntotal)
+        if wanted.startswith("IVF") and not self.index_type.startswith("IVF"):
+            # An exact index that has grown past APPROXIMATE_FROM: same vectors, approximate.
+            log.info("%d vectors: switching to %s", self.vectors.ntotal, wanted)
+            self.vectors = vectors.rebuilt_as(self.vectors, wanted)
+            self.index_type = wanted
         report.chunks_embedded = len(fresh)
         report.chunks_reused = len(reuse_ids)
 

@@ -83,6 +83,24 @@ def reconstruct(index: faiss.Index, ids_: list[int]) -> np.ndarray:
     return np.vstack([index.reconstruct(int(i)) for i in ids_]) if ids_ else np.zeros((0, 0))
 
 
+def rebuilt_as(index: faiss.Index, index_type: str, step: int = 65_536) -> faiss.Index:
+    """The same vectors under the same ids in a new index of `index_type`.
+
+    An IVF index is trained on a sample spread over all the vectors, then filled in steps, so
+    no more than `step` vectors are copied out at a time.
+    """
+    all_ids = ids(index)
+    out = new_index(index.d, index_type)
+    if not out.is_trained and len(all_ids):
+        nlist = faiss.extract_index_ivf(out).nlist
+        sample = np.sort(np.random.default_rng(0).permutation(len(all_ids))[: 64 * nlist])
+        out.train(reconstruct(index, all_ids[sample].tolist()).astype(np.float32))
+    for start in range(0, len(all_ids), step):
+        part = all_ids[start : start + step]
+        add(out, part, reconstruct(index, part.tolist()))
+    return out
+
+
 def search(index: faiss.Index, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Top-k (scores, ids) for one normalised query vector; ids of -1 are padding."""
     k = max(1, min(k, index.ntotal))

@@ -150,6 +150,22 @@ def test_verify_detects_a_vector_without_chunk(tmp_path, corpus_copy, hash_embed
     assert any("vectors have no chunk" in p for p in result["problems"])
 
 
+def test_verify_detects_damaged_sentence_vectors_and_a_stale_vocabulary(
+    tmp_path, corpus_copy, hash_embedder
+):
+    index_dir, _ = _build(tmp_path, corpus_copy, hash_embedder)
+    assert verify(index_dir)["ok"]
+    db = sqlite3.connect(index_dir / current_generation(index_dir) / idx.DB_NAME)
+    with db:
+        db.execute("UPDATE sentence_vectors SET vectors = x'0102' WHERE chunk_id = 1")
+        db.execute("INSERT INTO sentence_vectors VALUES (99999, x'')")
+        db.execute("UPDATE vocab SET df = df + 1 WHERE term = 'cordoba'")
+    problems = " | ".join(verify(index_dir)["problems"])
+    assert "1 sentence-vector rows have no chunk" in problems
+    assert "2 sentence-vector rows have the wrong size" in problems
+    assert "vocabulary copy disagrees" in problems
+
+
 def test_staging_left_by_a_killed_ingest_is_cleaned_up(tmp_path, corpus_copy, hash_embedder):
     index_dir, _ = _build(tmp_path, corpus_copy, hash_embedder)
     (index_dir / ".staging-123-456").mkdir()
@@ -265,3 +281,24 @@ def test_edits_and_removals_keep_sentence_vectors_and_vocabulary_in_step(
     vocab = dict(index.db.execute("SELECT term, df FROM vocab").fetchall())
     assert vocab == dict(index.db.execute("SELECT term, doc FROM chunks_fts_vocab").fetchall())
     assert "cordoba" not in vocab  # only in the removed report
+
+
+def test_an_exact_index_that_grows_past_the_threshold_becomes_approximate(
+    tmp_path, corpus_copy, hash_embedder, monkeypatch
+):
+    from bot import vectors
+
+    index_dir, first = _build(tmp_path, corpus_copy, hash_embedder)
+    assert idx.read_meta(idx.generation_dir(index_dir))["index_type"] == "Flat"
+    before = ReportIndex.open(index_dir, hash_embedder)
+    kept = {int(i): before.vectors.reconstruct(int(i)) for i in vectors.ids(before.vectors)}
+    monkeypatch.setattr(vectors, "APPROXIMATE_FROM", first.chunks_total + 1)
+    extra = tmp_path / "extra.txt"
+    extra.write_text("\n\n".join(f"Paragraph {n} about exports and GPUs." for n in range(40)))
+    report = ingest(index_dir, [extra], embedder=hash_embedder)
+    meta = idx.read_meta(idx.generation_dir(index_dir))
+    assert meta["index_type"].startswith("IVF") and verify(index_dir)["ok"]
+    after = ReportIndex.open(index_dir, hash_embedder)
+    assert after.vectors.ntotal == report.chunks_total > first.chunks_total
+    for cid, vec in kept.items():  # the old vectors moved over under their ids (fp16 precision)
+        assert np.allclose(after.vectors.reconstruct(cid), vec, atol=1e-3)
