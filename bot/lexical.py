@@ -11,7 +11,8 @@ question of common words over a million chunks would score 250,000 to 500,000 ro
 200 ms). So when the words together match more than LEXICAL_BUDGET rows, FTS5 ranks only by
 the rarest words that fit the budget, and its best RESCORE_POOL chunks, with any extra
 candidates the caller passes (the dense side's), are rescored in Python with every word by
-FTS5's own bm25 formula. Below the budget, the ranking is FTS5's, exhaustive.
+FTS5's own bm25 formula. When not even the rarest word fits, only the extra candidates are
+rescored. Below the budget, the ranking is FTS5's, exhaustive.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ from bot.index import ReportIndex
 from bot.store import FTS_TOKENIZE
 from bot.text import STOPWORDS, fold
 
-LEXICAL_BUDGET = 30_000  # rows one FTS5 query may score (about 20 ms here)
-RESCORE_POOL = 200  # chunks taken from the rarest words and rescored with all of them
+LEXICAL_BUDGET = 10_000  # rows one FTS5 query may score (about 7 ms here)
+RESCORE_POOL = 100  # chunks taken from the rarest words and rescored with all of them
 COGNATE_MIN_LEN = 7  # words this long also match by prefix...
 COGNATE_PREFIX = 6  # ...of this many letters
 MAX_WORDS = 64
@@ -44,9 +45,11 @@ def search(
     if not parts:
         return []
     costs = {p: part_df(index, p) for p in parts}
-    if len(parts) == 1 or sum(costs.values()) <= LEXICAL_BUDGET:
+    if sum(costs.values()) <= LEXICAL_BUDGET:
         return _fts_bm25(index, parts, limit)
-    pool = [cid for cid, _ in _fts_bm25(index, within_budget(costs), RESCORE_POOL)]
+    also = list(also)
+    kept = within_budget(costs) or ([] if also else [min(costs, key=costs.get)])
+    pool = [cid for cid, _ in _fts_bm25(index, kept, RESCORE_POOL)] if kept else []
     seen = set(pool)
     pool += [c for c in also if c not in seen]
     return _rescore(index, costs, pool)[:limit]
@@ -62,11 +65,11 @@ def _fts_bm25(index: ReportIndex, parts: list[str], limit: int) -> list[tuple[in
 
 
 def within_budget(costs: dict[str, int]) -> list[str]:
-    """The rarest parts whose summed document frequencies fit LEXICAL_BUDGET (at least one)."""
+    """The rarest parts whose summed document frequencies fit LEXICAL_BUDGET (maybe none)."""
     kept: list[str] = []
     total = 0
     for part, cost in sorted(costs.items(), key=lambda pc: pc[1]):
-        if kept and total + cost > LEXICAL_BUDGET:
+        if total + cost > LEXICAL_BUDGET:
             break
         kept.append(part)
         total += cost

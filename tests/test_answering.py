@@ -178,8 +178,12 @@ def test_a_question_of_common_words_scores_only_its_rarest_ones(corpus_index, mo
     monkeypatch.setattr(lexical, "LEXICAL_BUDGET", lowest + 1)
     kept = lexical.within_budget(costs)
     assert 0 < len(kept) < len(costs) and all(costs[p] == lowest for p in kept)
-    monkeypatch.setattr(lexical, "LEXICAL_BUDGET", 0)  # the rarest word always stays
-    assert [costs[p] for p in lexical.within_budget(costs)] == [lowest]
+    monkeypatch.setattr(lexical, "LEXICAL_BUDGET", lowest - 1)  # not even the rarest fits
+    assert lexical.within_budget(costs) == []
+    # Then only the caller's candidates are ranked, or, with none, the rarest word's chunks.
+    some = [r[0] for r in corpus_index.db.execute("SELECT id FROM chunks LIMIT 3")]
+    assert {c for c, _ in lexical.search(corpus_index, question, 50, also=some)} <= set(some)
+    assert lexical.search(corpus_index, question, 50)
 
 
 def test_over_the_budget_the_rarest_words_candidates_are_rescored_exactly(
