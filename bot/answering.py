@@ -312,16 +312,21 @@ def _weighted_terms(index: ReportIndex, query: str) -> list[Term]:
     """
     total = index.vectors.ntotal or 1
     out: list[Term] = []
-    for word in lexical.query_words(query):
-        stems = lexical.stems(word.replace("_", " "))
+    words = lexical.query_words(query)
+    english_of = {w: lexical.glossary().get(w, []) for w in words}
+    lexical.word_stems(  # every word in one pass
+        [w.replace("_", " ") for w in words] + [e for en in english_of.values() for e in en]
+    )
+    for word in words:
+        stems = lexical.word_stems([word.replace("_", " ")])[0]
         if not stems:
             continue
         stem = stems[0] if "_" not in word else word
         df = lexical.df(index, stem)
         variants = {stem}
-        english = lexical.glossary().get(word, [])
+        english = english_of[word]
         if df == 0 and english:
-            variants = {s for e in english for s in lexical.stems(e)}
+            variants = {s for toks in lexical.word_stems(english) for s in toks}
             df = min(total, max(lexical.df(index, v) for v in variants))
         elif df == 0 and len(word) >= lexical.COGNATE_MIN_LEN:
             rows = lexical.prefix_terms(index, word[: lexical.COGNATE_PREFIX])

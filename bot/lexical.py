@@ -44,6 +44,7 @@ def search(
     parts = match_parts(question)
     if not parts:
         return []
+    word_stems([p.strip('"*') for p in parts])  # tokenise every part in one pass
     costs = {p: part_df(index, p) for p in parts}
     if sum(costs.values()) <= LEXICAL_BUDGET:
         return _fts_bm25(index, parts, limit)
@@ -104,8 +105,12 @@ def _rescore(index: ReportIndex, costs: dict[str, int], pool: list[int]) -> list
     for row, cid in enumerate(ids):
         norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths[cid] / avgdl)
         score = 0.0
+        found = positions[row]
         for (terms, prefix), idf in zip(phrases, idfs, strict=True):
-            tf = _phrase_count(positions[row], terms, prefix)
+            if len(terms) == 1 and not prefix:  # the common case, without the general path
+                tf = len(found.get(terms[0], ()))
+            else:
+                tf = _phrase_count(found, terms, prefix)
             if tf:
                 score += (idf if idf > 0 else 1e-6) * tf * (BM25_K1 + 1) / (tf + norm)
         if score > 0:
@@ -162,9 +167,8 @@ def _varint(blob: bytes) -> int:
     return value
 
 
-@lru_cache(maxsize=4096)
 def _part_terms(part: str) -> list[str]:
-    return stems(part.strip('"*'))
+    return word_stems([part.strip('"*')])[0]
 
 
 # --- the question's words -------------------------------------------------------------------
@@ -280,6 +284,20 @@ def _tokenizer_conn() -> sqlite3.Connection:
         conn.execute(f"CREATE VIRTUAL TABLE t USING fts5(x, tokenize='{FTS_TOKENIZE}')")
         conn.execute("CREATE VIRTUAL TABLE v USING fts5vocab(t, 'instance')")
     return conn
+
+
+_word_cache: dict[str, list[str]] = {}
+WORD_CACHE = 100_000  # words whose tokens are kept (cleared when full)
+
+
+def word_stems(words: list[str]) -> list[list[str]]:
+    """`stems` of short texts (a question's words), remembered, the new ones in one pass."""
+    missing = list(dict.fromkeys(w for w in words if w not in _word_cache))
+    if missing:
+        if len(_word_cache) + len(missing) > WORD_CACHE:
+            _word_cache.clear()
+        _word_cache.update(zip(missing, stems_many(missing), strict=True))
+    return [_word_cache[w] for w in words]
 
 
 def stems_many(texts: list[str]) -> list[list[str]]:
