@@ -120,12 +120,12 @@ def _rescore(index: ReportIndex, costs: dict[str, int], pool: list[int]) -> list
 
 def _positions(
     texts: list[str], phrases: list[tuple[list[str], bool]]
-) -> list[dict[str, list[int]]]:
+) -> list[dict[str, set[int]]]:
     """For each text, the token positions of every term the phrases can match."""
     conn = _tokenizer_conn()
     exact = sorted({t for terms, prefix in phrases for t in (terms[:-1] if prefix else terms)})
     prefixes = sorted({terms[-1] for terms, prefix in phrases if prefix and terms})
-    out: list[dict[str, list[int]]] = [{} for _ in texts]
+    out: list[dict[str, set[int]]] = [{} for _ in texts]
     with conn:
         conn.execute("DELETE FROM t")
         conn.executemany("INSERT INTO t(rowid, x) VALUES (?, ?)", enumerate(texts))
@@ -135,11 +135,11 @@ def _positions(
             for doc, term, offset in conn.execute(
                 f"SELECT doc, term, offset FROM v WHERE {where}", args
             ):
-                out[doc].setdefault(term, []).append(offset)
+                out[doc].setdefault(term, set()).add(offset)  # a term can match twice
     return out
 
 
-def _phrase_count(positions: dict[str, list[int]], terms: list[str], prefix: bool) -> int:
+def _phrase_count(positions: dict[str, set[int]], terms: list[str], prefix: bool) -> int:
     """How often the phrase occurs (its last term a prefix if `prefix`), like FTS5 counts."""
     if not terms:
         return 0
