@@ -13,6 +13,7 @@ import threading
 import zlib
 from collections.abc import Callable
 from functools import lru_cache
+from itertools import pairwise
 from pathlib import Path
 from typing import Protocol
 

@@ -286,7 +286,9 @@ class _Builder:
         else:
             self.vectors = None
             self.index_type = None
-        self.db = store.open_writable(staging / idx.DB_NAME)
+        # Not durable commit by commit: a failed ingest discards the whole staging copy, and
+        # `run` fsyncs the file once at the end (was one fsync per document: 100k at a million).
+        self.db = store.open_writable(staging / idx.DB_NAME, durable=False)
         if self.vectors is not None and self.db["chunks"].count != self.vectors.ntotal:
             # Building on a damaged generation would give vectors two chunks (or none).
             raise IndexCorrupt(
@@ -327,6 +329,8 @@ class _Builder:
             store.refresh_vocab(self.db)
             self._write(report)
         self.db.close()
+        with open(self.staging / idx.DB_NAME, "rb") as fh:
+            os.fsync(fh.fileno())
         return report
 
     def _put(self, raw, pending, dropped, reusable, report) -> str | None:

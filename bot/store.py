@@ -117,10 +117,12 @@ def refresh_vocab(db: sqlite_utils.Database) -> None:
         db.execute("INSERT INTO vocab (term, df, cnt) SELECT term, doc, cnt FROM chunks_fts_vocab")
 
 
-def open_writable(path: Path) -> sqlite_utils.Database:
+def open_writable(path: Path, *, durable: bool = True) -> sqlite_utils.Database:
+    """Open for writing, migrated. `durable=False` skips the fsync of every commit: for a
+    staging copy that is thrown away if anything fails, and fsynced once before it is published."""
     db = sqlite_utils.Database(path)
     db.execute("PRAGMA journal_mode=DELETE")
-    db.execute("PRAGMA synchronous=FULL")
+    db.execute(f"PRAGMA synchronous={'FULL' if durable else 'OFF'}")
     migrations.apply(db)
     return db
 
