@@ -321,7 +321,9 @@ class HashEmbedder:
         batch_size: int = 64,
         progress: Progress | None = None,
     ) -> tuple[np.ndarray, list[np.ndarray]]:
-        parts = [self.encode([t[s:e] for s, e in sp]) for t, sp in zip(texts, spans, strict=True)]
+        flat = self.encode([t[s:e] for t, sp in zip(texts, spans, strict=True) for s, e in sp])
+        bounds = np.cumsum([0, *(len(sp) for sp in spans)])
+        parts = [flat[a:b] for a, b in pairwise(bounds)]
         return self.encode(texts, progress=progress), parts
 
 
