@@ -364,8 +364,8 @@ async def main_async(args) -> int:
         report = ingest(index_dir, [ROOT / "corpus"], embedder=embedder)
         print(f"index: {report.summary()}")
         index = ReportIndex.open(index_dir, embedder)
-        await asyncio.to_thread(answer, index, "warm up the model and the sentence cache")
-        for q in QUESTIONS:  # sentence vectors are cached per generation: fill the cache once
+        await asyncio.to_thread(answer, index, "warm up the model")
+        for q in QUESTIONS:  # question vectors and SQLite pages warm, as on a serving bot
             await asyncio.to_thread(answer, index, q)
         print(f"machine: {os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}")
 
