@@ -243,7 +243,9 @@ def write_report(results: dict[str, Any], docs: Path) -> None:
         lines += [
             "## Approximate index",
             "",
-            f"Measured {ann['measured']} at {ann['chunks']:,} chunks. From "
+            f"Measured {ann['measured']} at {ann['chunks']:,} chunks, against exhaustive search "
+            "over the very vectors the index stores (half precision), so recall counts what the "
+            "inverted lists and probing lose. From "
             f"{_f(ann.get('threshold'), ',')} vectors an index build chooses `{ann['index_type']}`"
             " (recorded as `index_type` in the index's meta.json); below it, exact `Flat`.",
             "",
