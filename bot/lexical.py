@@ -292,12 +292,15 @@ WORD_CACHE = 100_000  # words whose tokens are kept (cleared when full)
 
 def word_stems(words: list[str]) -> list[list[str]]:
     """`stems` of short texts (a question's words), remembered, the new ones in one pass."""
-    missing = list(dict.fromkeys(w for w in words if w not in _word_cache))
+    found = {w: _word_cache.get(w) for w in words}  # a local view: other threads may clear
+    missing = [w for w, toks in found.items() if toks is None]
     if missing:
-        if len(_word_cache) + len(missing) > WORD_CACHE:
+        fresh = dict(zip(missing, stems_many(missing), strict=True))
+        found.update(fresh)
+        if len(_word_cache) + len(fresh) > WORD_CACHE:
             _word_cache.clear()
-        _word_cache.update(zip(missing, stems_many(missing), strict=True))
-    return [_word_cache[w] for w in words]
+        _word_cache.update(fresh)
+    return [found[w] for w in words]
 
 
 def stems_many(texts: list[str]) -> list[list[str]]:
