@@ -329,8 +329,14 @@ class HashEmbedder:
 
 @lru_cache(maxsize=4)
 def get_embedder(name: str) -> Embedder:
-    """The embedder for a model name; `hash` or `hash-N` gives the fake one. Cached per name."""
+    """The embedder for a model name; `hash` or `hash-N` gives the fake one, a `+onnx-int8` or
+    `+onnx-fp32` suffix the onnxruntime one (bot/onnx_backend.py). Cached per name."""
     if name.startswith("hash"):
         _, _, dim = name.partition("-")
         return HashEmbedder(int(dim) if dim else 384)
+    base, sep, variant = name.rpartition("+onnx-")
+    if sep:
+        from bot.onnx_backend import OnnxEmbedder
+
+        return OnnxEmbedder(base, variant)
     return SentenceTransformerEmbedder(name)
