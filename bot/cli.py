@@ -430,9 +430,13 @@ def run(settings) -> None:
     type=click.Path(path_type=Path, file_okay=False),
     help="Where eval indexes are cached [env REPORTBOT_EVAL_CACHE; ~/.cache/reportbot/eval].",
 )
+@click.option(
+    "--model",
+    help="Embedding model to evaluate, e.g. all-MiniLM-L6-v2+onnx-int8 [env REPORTBOT_MODEL].",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
-def eval_(dataset_dir, split, mode, rebuild, cache_dir, as_json, quiet) -> None:
+def eval_(dataset_dir, split, mode, rebuild, cache_dir, model, as_json, quiet) -> None:
     """Score retrieval on a BEIR-layout dataset: nDCG@10, Recall@10/100, MRR@10, latency.
 
     \b
@@ -446,6 +450,7 @@ def eval_(dataset_dir, split, mode, rebuild, cache_dir, as_json, quiet) -> None:
             dataset_dir,
             split,
             mode,
+            model=model,
             cache_root=cache_dir,
             rebuild=rebuild,
             progress=_progress(quiet),

@@ -740,6 +740,36 @@ def _git_head() -> str:
 # --- txtai -------------------------------------------------------------------------------------
 
 
+def _timed_build(data, emb) -> dict[str, Any]:
+    """A fresh reportbot index of the corpus with this embedder: build time, nDCG@10, search."""
+    from bot.answering import _embed_cached, search
+    from bot.index import ReportIndex
+    from bot.ingest import ingest_raw
+
+    queries = list(data.queries.items())
+    tmp = Path(tempfile.mkdtemp(prefix="peer-", dir=CACHE))
+    try:
+        start = time.perf_counter()
+        ingest_raw(tmp, corpus_documents(data), embedder=emb, rebuild=True, batch_size=BATCH)
+        build_s = time.perf_counter() - start
+        index = ReportIndex.open(tmp, emb)
+        search(index, queries[0][1], limit=100)
+        _embed_cached.cache_clear()
+        run, search_ms = {}, []
+        for qid, text in queries:
+            start = time.perf_counter()
+            hits = search(index, text, limit=100)
+            search_ms.append((time.perf_counter() - start) * 1000)
+            run[qid] = doc_ranking(hits)
+        return {
+            "build_s": build_s,
+            "ndcg_at_10": score_run(run, data.qrels)["ndcg@10"],
+            "search": ms_stats(search_ms),
+        }
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def bench_txtai(dataset: Path) -> dict[str, Any] | None:
     section("txtai side by side (same model, corpus, machine, run)")
     try:
@@ -783,6 +813,21 @@ def bench_txtai(dataset: Path) -> dict[str, Any] | None:
         del index
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        import onnxruntime  # noqa: F401
+
+        int8 = onnx_embedder("int8")
+        int8.encode(["warm up: export once, outside the timed build"])
+        out["reportbot int8"] = _timed_build(data, int8)
+        t = out["reportbot int8"]
+        print(
+            f"reportbot hybrid, ONNX int8: build {t['build_s']:.0f} s, nDCG@10 "
+            f"{t['ndcg_at_10']:.3f}, search p50/p95 {t['search']['p50_ms']:.1f}/"
+            f"{t['search']['p95_ms']:.1f} ms",
+            flush=True,
+        )
+    except ImportError:
+        print("onnxruntime is not installed: the ONNX int8 build is skipped")
     r = out["reportbot"]
     print(
         f"reportbot hybrid: build {r['build_s']:.0f} s, nDCG@10 {r['ndcg_at_10']:.3f}, "

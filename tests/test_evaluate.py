@@ -265,3 +265,15 @@ def test_eval_command_prints_figures_and_json(tmp_path: Path, monkeypatch) -> No
     assert data["cached"] is True and data["answer_p50_ms"] is None
     assert missing.exit_code == 1 and "corpus.jsonl is missing" in missing.output
     assert "Traceback" not in missing.output
+
+
+def test_eval_command_takes_the_model_to_evaluate(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from bot.cli import cli
+
+    root = make_beir(tmp_path / "tiny")
+    args = ["eval", str(root), "--cache-dir", str(tmp_path / "cache"), "-q", "--json"]
+    result = CliRunner().invoke(cli, [*args, "--model", "hash-64", "--mode", "lexical"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["settings"]["model"] == "hash-64"
