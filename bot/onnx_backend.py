@@ -31,7 +31,9 @@ from bot.embedding import (
     Spans,
     _lean_layout,
     bundled_model_path,
+    encode_spans_batched,
     normalise,
+    pool_spans,
 )
 from bot.errors import IndexMismatch
 
@@ -286,35 +288,22 @@ class OnnxEmbedder:
         of their own and are encoded alone, as `SentenceTransformerEmbedder.encode_spans` does."""
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32), []
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        span_out: list[np.ndarray | None] = [None] * len(texts)
-        step = max(batch_size, 1)
-        for i in range(0, len(order), step):
-            part = order[i : i + step]
-            hidden, mask, offsets = self._forward([texts[j] for j in part])
-            out[part] = normalise(self._pool(hidden, mask))
-            for row, j in enumerate(part):
-                span_out[j] = self._span_vectors(hidden[row], offsets[row], spans[j])
-            if progress and (i // step % 4 == 3 or i + step >= len(order)):
-                progress(min(i + step, len(texts)), len(texts))
-        missing = [(j, k) for j, v in enumerate(span_out) for k in np.flatnonzero(~v.any(axis=1))]
-        for m in range(0, len(missing), step):
-            part = missing[m : m + step]
-            alone = self._encode_batch([texts[j][slice(*spans[j][k])] for j, k in part])
-            for (j, k), vec in zip(part, alone, strict=True):
-                span_out[j][k] = vec
-        return out, span_out
+        return encode_spans_batched(
+            texts,
+            spans,
+            batch=self._encode_spans_batch,
+            alone=self._encode_batch,
+            dimension=self.dimension,
+            batch_size=batch_size,
+            progress=progress,
+        )
 
-    def _span_vectors(self, hidden: np.ndarray, offsets: np.ndarray, spans: Spans) -> np.ndarray:
-        starts, ends = offsets[:, 0], offsets[:, 1]
-        real = ends > starts  # special tokens and padding have empty offsets
-        vecs = np.zeros((len(spans), self.dimension), dtype=np.float32)
-        for k, (s, e) in enumerate(spans):
-            sel = real & (ends > s) & (starts < e)
-            if sel.any():
-                vecs[k] = hidden[sel].mean(axis=0)
-        return normalise(vecs)
+    def _encode_spans_batch(
+        self, texts: list[str], spans: list[Spans]
+    ) -> tuple[np.ndarray, list[np.ndarray]]:
+        hidden, mask, offsets = self._forward(texts)
+        parts = [pool_spans(hidden[row], offsets[row], sp) for row, sp in enumerate(spans)]
+        return normalise(self._pool(hidden, mask)), parts
 
 
 def _model_dir(base: str) -> Path:

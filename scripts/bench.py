@@ -740,8 +740,9 @@ def _git_head() -> str:
 # --- txtai -------------------------------------------------------------------------------------
 
 
-def _timed_build(data, emb) -> dict[str, Any]:
-    """A fresh reportbot index of the corpus with this embedder: build time, nDCG@10, search."""
+def _timed_build(data, emb, *, answers: bool = False) -> dict[str, Any]:
+    """A fresh reportbot index of the corpus with this embedder: build time, nDCG@10, search
+    latency (and full `answer()` latency if `answers`)."""
     from bot.answering import _embed_cached, search
     from bot.index import ReportIndex
     from bot.ingest import ingest_raw
@@ -761,11 +762,14 @@ def _timed_build(data, emb) -> dict[str, Any]:
             hits = search(index, text, limit=100)
             search_ms.append((time.perf_counter() - start) * 1000)
             run[qid] = doc_ranking(hits)
-        return {
+        out = {
             "build_s": build_s,
             "ndcg_at_10": score_run(run, data.qrels)["ndcg@10"],
             "search": ms_stats(search_ms),
         }
+        if answers:
+            out["answer"] = ms_stats(answer_latencies(index, [t for _, t in queries])[0])
+        return out
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -778,7 +782,6 @@ def bench_txtai(dataset: Path) -> dict[str, Any] | None:
         print("txtai is not installed: skipped (pip install txtai)")
         return None
     from bot.embedding import bundled_model_path
-    from bot.ingest import ingest_raw
 
     data = load_beir(dataset, "test")
     queries = list(data.queries.items())
@@ -786,33 +789,7 @@ def bench_txtai(dataset: Path) -> dict[str, Any] | None:
     out: dict[str, Any] = {"measured": stamp()}
 
     # reportbot: a fresh build in this run, then the same queries
-    tmp = Path(tempfile.mkdtemp(prefix="peer-", dir=CACHE))
-    try:
-        start = time.perf_counter()
-        ingest_raw(tmp, corpus_documents(data), embedder=emb, rebuild=True, batch_size=BATCH)
-        build_s = time.perf_counter() - start
-        from bot.answering import _embed_cached, search
-        from bot.index import ReportIndex
-
-        index = ReportIndex.open(tmp, emb)
-        search(index, queries[0][1], limit=100)
-        _embed_cached.cache_clear()
-        run, search_ms = {}, []
-        for qid, text in queries:
-            start = time.perf_counter()
-            hits = search(index, text, limit=100)
-            search_ms.append((time.perf_counter() - start) * 1000)
-            run[qid] = doc_ranking(hits)
-        answer_ms, _ = answer_latencies(index, [t for _, t in queries])
-        out["reportbot"] = {
-            "build_s": build_s,
-            "ndcg_at_10": score_run(run, data.qrels)["ndcg@10"],
-            "search": ms_stats(search_ms),
-            "answer": ms_stats(answer_ms),
-        }
-        del index
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    out["reportbot"] = _timed_build(data, emb, answers=True)
     try:
         import onnxruntime  # noqa: F401
 
