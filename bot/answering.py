@@ -314,11 +314,10 @@ def _weighted_terms(index: ReportIndex, query: str) -> list[Term]:
     out: list[Term] = []
     words = lexical.query_words(query)
     english_of = {w: lexical.glossary().get(w, []) for w in words}
-    lexical.word_stems(  # every word in one pass
-        [w.replace("_", " ") for w in words] + [e for en in english_of.values() for e in en]
-    )
+    keys = [w.replace("_", " ") for w in words] + [e for en in english_of.values() for e in en]
+    tokens = dict(zip(keys, lexical.word_stems(keys), strict=True))  # every word in one pass
     for word in words:
-        stems = lexical.word_stems([word.replace("_", " ")])[0]
+        stems = tokens[word.replace("_", " ")]
         if not stems:
             continue
         stem = stems[0] if "_" not in word else word
@@ -326,7 +325,7 @@ def _weighted_terms(index: ReportIndex, query: str) -> list[Term]:
         variants = {stem}
         english = english_of[word]
         if df == 0 and english:
-            variants = {s for toks in lexical.word_stems(english) for s in toks}
+            variants = {s for e in english for s in tokens[e]}
             df = min(total, max(lexical.df(index, v) for v in variants))
         elif df == 0 and len(word) >= lexical.COGNATE_MIN_LEN:
             rows = lexical.prefix_terms(index, word[: lexical.COGNATE_PREFIX])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
@@ -10,6 +11,14 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+def user_cache_dir(kind: str, env_var: str) -> Path:
+    """Where reportbot caches `kind` (eval indexes, ONNX exports): $env_var, else the XDG cache."""
+    if env := os.environ.get(env_var):
+        return Path(env)
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "reportbot" / kind
 
 
 def _env(*names: str) -> AliasChoices:

@@ -15,7 +15,6 @@ import hashlib
 import json
 import logging
 import math
-import os
 import shutil
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -23,6 +22,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.config import user_cache_dir
 from bot.errors import ReportbotError
 from bot.models import DocumentMeta, RawDocument
 
@@ -256,11 +256,7 @@ class EvalResult:
 
 
 def default_cache_root() -> Path:
-    env = os.environ.get("REPORTBOT_EVAL_CACHE")
-    if env:
-        return Path(env)
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "reportbot" / "eval"
+    return user_cache_dir("eval", "REPORTBOT_EVAL_CACHE")
 
 
 def file_sha256(path: Path) -> str:

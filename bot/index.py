@@ -257,10 +257,12 @@ def _derived_table_problems(db, chunk_ids: set[int], dimension: int) -> list[str
         if bad := sum(1 for _, size in rows if not size or size % (2 * dimension)):
             problems.append(f"{bad} sentence-vector rows have the wrong size")
     if "vocab" in tables:
-        stale = db.execute(
-            "SELECT count(*) FROM (SELECT term, doc, cnt FROM chunks_fts_vocab "
-            "EXCEPT SELECT term, df, cnt FROM vocab)"
-        ).fetchone()[0]
+        fts = "SELECT term, doc, cnt FROM chunks_fts_vocab"
+        copy = "SELECT term, df, cnt FROM vocab"
+        stale = sum(  # rows missing from the copy, and rows the index no longer has
+            db.execute(f"SELECT count(*) FROM ({a} EXCEPT {b})").fetchone()[0]
+            for a, b in ((fts, copy), (copy, fts))
+        )
         if stale:
             problems.append(
                 f"the vocabulary copy disagrees with the full-text index ({stale} terms)"

@@ -325,12 +325,14 @@ class _Builder:
         self._embed(pending, dropped, reusable, report, progress, batch_size)
         report.documents_total = self.db["documents"].count
         report.chunks_total = self.db["chunks"].count
-        if report.changed or self.fresh:
+        publish = report.changed or self.fresh
+        if publish:
             store.refresh_vocab(self.db)
             self._write(report)
         self.db.close()
-        with open(self.staging / idx.DB_NAME, "rb") as fh:
-            os.fsync(fh.fileno())
+        if publish:  # the one fsync of the staged database (commits skipped theirs)
+            with open(self.staging / idx.DB_NAME, "rb") as fh:
+                os.fsync(fh.fileno())
         return report
 
     def _put(self, raw, pending, dropped, reusable, report) -> str | None:

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bot.config import user_cache_dir
 from bot.embedding import (
     BUNDLED_ALIASES,
     Progress,
@@ -46,11 +47,7 @@ INSTALL_HINT = "pip install 'reportbot[onnx]'"
 
 
 def default_cache_root() -> Path:
-    env = os.environ.get("REPORTBOT_ONNX_CACHE")
-    if env:
-        return Path(env)
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "reportbot" / "onnx"
+    return user_cache_dir("onnx", "REPORTBOT_ONNX_CACHE")
 
 
 def model_hash(model_dir: Path) -> str:

@@ -163,7 +163,12 @@ def test_verify_detects_damaged_sentence_vectors_and_a_stale_vocabulary(
     problems = " | ".join(verify(index_dir)["problems"])
     assert "1 sentence-vector rows have no chunk" in problems
     assert "2 sentence-vector rows have the wrong size" in problems
-    assert "vocabulary copy disagrees" in problems
+    assert "vocabulary copy disagrees with the full-text index (2 terms)" in problems
+    with db:  # put the term right; a term the index does not have is caught too
+        db.execute("UPDATE vocab SET df = df - 1 WHERE term = 'cordoba'")
+        db.execute("INSERT INTO vocab VALUES ('zzzunindexed', 1, 1)")
+    problems = " | ".join(verify(index_dir)["problems"])
+    assert "vocabulary copy disagrees with the full-text index (1 terms)" in problems
 
 
 def test_staging_left_by_a_killed_ingest_is_cleaned_up(tmp_path, corpus_copy, hash_embedder):
