@@ -17,6 +17,23 @@ class DocumentMeta:
     url: str = ""
 
 
+@dataclass(frozen=True)
+class SearchFilter:
+    """Restricts retrieval to some documents: ids, a publisher, a date range (ISO dates).
+
+    Empty fields restrict nothing; `SearchFilter()` searches everything. Dates compare as
+    ISO strings, so "2021" as `date_from` keeps documents dated 2021-01-01 or later.
+    """
+
+    doc_ids: tuple[str, ...] = ()
+    publisher: str = ""
+    date_from: str = ""
+    date_to: str = ""
+
+    def __bool__(self) -> bool:
+        return bool(self.doc_ids or self.publisher or self.date_from or self.date_to)
+
+
 @dataclass
 class RawDocument:
     """What a loader extracted from a source, before cleaning.

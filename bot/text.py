@@ -288,3 +288,30 @@ def _trim(text: str, s: int, e: int) -> tuple[int, int]:
     while e > s and text[e - 1].isspace():
         e -= 1
     return s, e
+
+
+_STEMMERS: dict[str, object] = {}
+_LANGUAGES = {"en": "english", "es": "spanish"}
+
+
+def stem(word: str, lang: str = "en") -> str:
+    """The Snowball stem of one folded word in English ("en") or Spanish ("es").
+
+    The one stemmer of the project outside FTS5: general morphology from the Snowball
+    project, not lists written for particular reports.
+    """
+    return _stemmer(lang).stemWord(word)
+
+
+def stem_words(tokens: list[str], lang: str = "en") -> list[str]:
+    """Snowball stems of folded word tokens, in order."""
+    return _stemmer(lang).stemWords(tokens)
+
+
+def _stemmer(lang: str):
+    stemmer = _STEMMERS.get(lang)
+    if stemmer is None:
+        import snowballstemmer  # small, but only the callers that stem pay for it
+
+        stemmer = _STEMMERS[lang] = snowballstemmer.stemmer(_LANGUAGES[lang])
+    return stemmer
