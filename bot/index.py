@@ -28,7 +28,7 @@ import faiss
 import sqlite_utils
 
 from bot import store, vectors
-from bot.embedding import Embedder
+from bot.embedding import Embedder, vector_space
 from bot.errors import DocumentNotFound, IndexCorrupt, IndexMismatch, IndexMissing
 
 log = logging.getLogger(__name__)
@@ -75,14 +75,50 @@ def read_meta(gen_dir: Path) -> dict[str, Any]:
     return meta
 
 
+def chunk_settings() -> dict[str, Any]:
+    """What decides the chunks and sentence vectors of an index, apart from the model: ingest
+    records it under "chunking" and refuses to add to an index built with other values."""
+    from bot.chunking import CHUNKING_VERSION, MAX_WORDS, MIN_WORDS
+    from bot.cleaning import CLEANING_VERSION
+    from bot.ingest import SENTENCE_VECTORS_VERSION
+
+    return {
+        "chunking_version": CHUNKING_VERSION,
+        "max_words": MAX_WORDS,
+        "min_words": MIN_WORDS,
+        "cleaning_version": CLEANING_VERSION,
+        "sentence_vectors": SENTENCE_VECTORS_VERSION,
+    }
+
+
+def index_settings(embedder: Embedder) -> dict[str, Any]:
+    """What built an index, the one definition: format, model, vectors and chunk settings.
+
+    Ingest writes it into meta.json (with the counts and versions of one build) and the eval
+    cache keys its indexes by it, so a change to any of these rebuilds both.
+    """
+    return {
+        "format_version": FORMAT_VERSION,
+        "model": embedder.name,
+        "dimension": embedder.dimension,
+        "normalized": True,
+        "metric": "inner_product",
+        "chunking": chunk_settings(),
+    }
+
+
 def check_compatible(meta: dict[str, Any], embedder: Embedder) -> None:
-    """Refuse an index built differently from what this process would query it with."""
+    """Refuse an index built differently from what this process would query it with.
+
+    The model names must give the same vectors (`vector_space`): an index built by the PyTorch
+    model is queried through its fp32 ONNX export, and one built with int8 only with int8.
+    """
     if meta.get("format_version") != FORMAT_VERSION:
         raise IndexMismatch(
             f"The index was built by another version of reportbot "
             f"(format {meta.get('format_version')}, this is {FORMAT_VERSION}); {REBUILD_HINT}."
         )
-    if meta.get("model") != embedder.name:
+    if vector_space(str(meta.get("model"))) != vector_space(embedder.name):
         raise IndexMismatch(
             f"The index was built with the model {meta.get('model')!r} but reportbot is "
             f"configured for {embedder.name!r}; {REBUILD_HINT} (or set REPORTBOT_MODEL)."

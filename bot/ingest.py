@@ -29,8 +29,8 @@ from filelock import FileLock, Timeout
 
 from bot import index as idx
 from bot import loaders, store, vectors
-from bot.chunking import CHUNKING_VERSION, MAX_WORDS, MIN_WORDS, chunk_text, paragraph_starts
-from bot.cleaning import CLEANING_VERSION, clean_pages
+from bot.chunking import chunk_text, paragraph_starts
+from bot.cleaning import clean_pages
 from bot.embedding import Embedder, encode_with_spans
 from bot.errors import (
     BadDocument,
@@ -239,13 +239,7 @@ class _Builder:
         self.staging = staging
         self.override = override
         self.embedder = embedder
-        self.settings = {
-            "chunking_version": CHUNKING_VERSION,
-            "max_words": MAX_WORDS,
-            "min_words": MIN_WORDS,
-            "cleaning_version": CLEANING_VERSION,
-            "sentence_vectors": SENTENCE_VECTORS_VERSION,
-        }
+        self.settings = idx.chunk_settings()
         self.sentence_blobs: dict[int, bytes] = {}  # of deleted chunks whose vectors are reused
         live = None if rebuild else idx.current_generation(index_dir)
         if live is not None:
@@ -553,13 +547,9 @@ class _Builder:
                 "unchanged. If the disk is full, free some space and run it again."
             ) from exc
         meta = {
-            "format_version": idx.FORMAT_VERSION,
-            "model": self.embedder.name,
+            **idx.index_settings(self.embedder),
             "dimension": int(self.vectors.d),
-            "normalized": True,
-            "metric": "inner_product",
             "index_type": self.index_type,
-            "chunking": self.settings,
             "documents": report.documents_total,
             "chunks": report.chunks_total,
             "built_at": datetime.now(UTC).isoformat(timespec="seconds"),

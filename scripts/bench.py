@@ -16,9 +16,10 @@ Sections
   lexical   the lexical budget: agreement with exhaustive BM25 at --sizes, SciFact train nDCG
   ann       exact vs approximate FAISS at the largest size: recall@10 vs exact, memory, latency
   rss       resident memory of a fresh process serving the largest index
-  coldstart wall time of a fresh `reportbot ask` process
+  coldstart fresh `reportbot ask` (PyTorch vs ONNX questions) against the bare-import floor,
+            the imports it makes, and `reportbot run` up to setMyCommands
   txtai     txtai side by side: build time, warm p50/p95, nDCG@10 (if txtai is installed)
-  onnx      the ONNX backend (bot/onnx_backend.py), fp32 and int8 (if onnxruntime is installed)
+  onnx      the ONNX backend (bot/embedding/onnx_backend.py), fp32 and int8
 
 The synthetic corpus for scale (documented in docs/benchmarks.md): text is SciFact sentences
 recombined at random into 40-100 word paragraphs (one chunk each), ten per document; vectors are
@@ -341,13 +342,13 @@ def scale_index(dataset: Path, n_chunks: int) -> tuple[Path, dict[str, Any]]:
 
 
 def _settings_key() -> str:
-    from bot.evaluate import index_settings
+    from bot.evaluate import cache_settings
 
     class _Named:
         name = MODEL
         dimension = 384
 
-    return json.dumps(index_settings(_Named()), sort_keys=True)
+    return json.dumps(cache_settings(_Named()), sort_keys=True)
 
 
 def answer_latencies(index, queries: list[str]) -> tuple[list[float], float]:
@@ -665,66 +666,154 @@ def bench_rss(dataset: Path, n_chunks: int) -> dict[str, Any]:
 
 # --- cold start --------------------------------------------------------------------------------
 
+COLD_QUESTION = "How many GPUs does the AI lab in Córdoba have?"
+FLOOR_CODE = "import numpy, faiss, sqlite3"
+HEAVY = ("torch", "transformers", "sentence_transformers")
 
-def _ask_times(tree: Path, index_dir: Path, repeats: int) -> list[float]:
-    """Wall times of fresh `reportbot ask` processes run from the source tree `tree`."""
-    cmd = [sys.executable, "-c", "from bot.cli import main; main()", "ask", COLD_QUESTION]
-    env = {**os.environ, "REPORTBOT_INDEX_DIR": str(index_dir), "PYTHONPATH": str(tree)}
+
+def _fresh_times(cmd: list[str], env: dict[str, str], repeats: int) -> list[float]:
+    """Wall times of `repeats` fresh processes, after one untimed run (warms the file cache)."""
     times = []
-    for _ in range(repeats + 1):  # the first run warms the OS file cache, not counted
+    for _ in range(repeats + 1):
         start = time.perf_counter()
-        subprocess.run(cmd, env=env, check=True, capture_output=True, cwd=tree)
+        subprocess.run(cmd, env=env, check=True, capture_output=True, cwd=ROOT)
         times.append(time.perf_counter() - start)
     return times[1:]
 
 
-COLD_QUESTION = "Does aspirin reduce the risk of colorectal cancer?"
+def _import_tree(stderr: str) -> list[tuple[float, int, str]]:
+    """`python -X importtime` lines as (cumulative s, depth, module), in the order printed."""
+    rows = []
+    for line in stderr.splitlines():
+        if not line.startswith("import time:") or "|" not in line:
+            continue
+        _, cumulative, name = line.split("|", 2)
+        if cumulative.strip().isdigit():
+            depth = (len(name) - len(name.lstrip(" ")) - 1) // 2
+            rows.append((int(cumulative) / 1e6, depth, name.strip()))
+    return rows
 
 
-def bench_coldstart(dataset: Path, repeats: int, before: str) -> dict[str, Any]:
-    """`reportbot ask` from this tree, and from the commit `before` (a git worktree) for scale."""
-    section(f"Cold start: a fresh `reportbot ask` process (now vs {before})")
-    index, index_dir, _ = build_or_open_index(load_beir(dataset, "test"), embedder())
-    del index
-    out: dict[str, Any] = {"measured": stamp(), "commit": _git_head(), "question": COLD_QUESTION}
-    now = _ask_times(ROOT, index_dir, repeats)
-    out["now"] = {"runs": now, "median_s": statistics.median(now)}
-    sha = subprocess.run(
-        ["git", "rev-parse", "--short", before], capture_output=True, text=True, cwd=ROOT
-    ).stdout.strip()
-    if sha:
-        tree = CACHE / f"worktree-{sha}"
-        if not tree.exists():
-            subprocess.run(
-                ["git", "worktree", "add", "--detach", str(tree), sha],
-                check=True,
-                capture_output=True,
+def _bot_start_times(env: dict[str, str], repeats: int) -> list[float]:
+    """Wall time from a fresh `reportbot run` process to its `setMyCommands` at the local
+    Bot API stand-in (tests/botapi_stub.py): settings, index, model, warm-up answer, commands."""
+    from tests.botapi_stub import BotApiStub
+
+    times = []
+    for _ in range(repeats + 1):
+        with BotApiStub() as stub:
+            run_env = {
+                **env,
+                "TELEGRAM_BOT_TOKEN": stub.token,
+                "TELEGRAM_API_BASE_URL": stub.url,
+            }
+            start = time.perf_counter()
+            proc = subprocess.Popen(
+                [sys.executable, "-c", "from bot.cli import main; main()", "run"],
+                env=run_env,
                 cwd=ROOT,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
             )
-        then = _ask_times(tree, index_dir, repeats)
-        out["before"] = {
-            "ref": before,
-            "commit": sha,
-            "runs": then,
-            "median_s": statistics.median(then),
-        }
-    imports = {}
-    for module in ("bot.cli", "bot.answering", "torch", "transformers", "sentence_transformers"):
-        start = time.perf_counter()
-        subprocess.run([sys.executable, "-c", f"import {module}"], check=True, cwd=ROOT)
-        imports[module] = time.perf_counter() - start
-    out["import_s"] = imports
-    print(
-        f"reportbot ask at {out['commit']}: median {out['now']['median_s']:.2f} s "
-        f"({', '.join(f'{t:.2f}' for t in now)})"
-    )
-    if "before" in out:
-        b = out["before"]
+            try:
+                while not stub.method_calls("setMyCommands"):
+                    if proc.poll() is not None:
+                        raise RuntimeError(f"reportbot run exited with {proc.returncode}")
+                    if time.perf_counter() - start > 120:
+                        raise RuntimeError("reportbot run did not set its commands in 120 s")
+                    time.sleep(0.005)
+                times.append(time.perf_counter() - start)
+            finally:
+                proc.terminate()
+                proc.wait(10)
+    return times[1:]
+
+
+def bench_coldstart(repeats: int) -> dict[str, Any]:
+    """A fresh `reportbot ask` before (questions through PyTorch) and after (ONNX), the floor
+    any index reader pays, and the bot's start-up, all medians of fresh processes in one run."""
+    section(f"Cold start: fresh processes, median of {repeats} (one untimed run first)")
+    from bot.embedding import get_embedder
+    from bot.ingest import ingest
+
+    index_dir = CACHE / "coldstart-index"
+    shutil.rmtree(index_dir, ignore_errors=True)
+    emb = get_embedder(MODEL)
+    report = ingest(index_dir, [ROOT / "corpus"], embedder=emb)  # makes the ONNX export too
+    export = emb.export() if hasattr(emb, "export") else None
+    env = {
+        **os.environ,
+        "REPORTBOT_INDEX_DIR": str(index_dir),
+        "REPORTBOT_MODEL": MODEL,
+        "PYTHONPATH": str(ROOT),
+    }
+    env.pop("REPORTBOT_QUERY_ENCODER", None)
+    torch_env = {**env, "REPORTBOT_QUERY_ENCODER": "torch"}
+    ask = [sys.executable, "-c", "from bot.cli import main; main()", "ask", COLD_QUESTION]
+    out: dict[str, Any] = {
+        "measured": stamp(),
+        "commit": _git_head(),
+        "question": COLD_QUESTION,
+        "index_chunks": report.chunks_total,
+        "onnx_export": str(export) if export else None,
+    }
+    # Interleaved, so a change in the machine's load touches every figure alike.
+    runs: dict[str, list[float]] = {"floor": [], "ask_torch": [], "ask_onnx": []}
+    for _ in range(repeats):
+        runs["floor"] += _fresh_times([sys.executable, "-c", FLOOR_CODE], env, 1)
+        runs["ask_torch"] += _fresh_times(ask, torch_env, 1)
+        runs["ask_onnx"] += _fresh_times(ask, env, 1)
+    for key, values in runs.items():
+        out[key] = {"runs": values, "median_s": statistics.median(values)}
+    floor = out["floor"]["median_s"]
+    out["ratio_torch"] = out["ask_torch"]["median_s"] / floor
+    out["ratio_onnx"] = out["ask_onnx"]["median_s"] / floor
+    print(f"floor `python -c '{FLOOR_CODE}'`: median {floor:.2f} s")
+    for key, label in (("ask_torch", "before (PyTorch)"), ("ask_onnx", "after (ONNX)")):
+        r = out[key]
         print(
-            f"reportbot ask at {b['commit']} ({before}): median {b['median_s']:.2f} s "
-            f"({', '.join(f'{t:.2f}' for t in b['runs'])})"
+            f"reportbot ask, {label}: median {r['median_s']:.2f} s = "
+            f"{r['median_s'] / floor:.1f}x the floor ({', '.join(f'{t:.2f}' for t in r['runs'])})"
         )
-    print("bare imports: " + ", ".join(f"{k} {v:.2f} s" for k, v in imports.items()))
+    print(
+        f"target: within 3x the floor ({3 * floor:.2f} s): "
+        f"{'met' if out['ratio_onnx'] <= 3 else 'not met'}"
+    )
+
+    probe = subprocess.run(
+        [sys.executable, "-X", "importtime", *ask[1:]],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    tree = _import_tree(probe.stderr)
+    top = sorted((r for r in tree if r[1] == 0), reverse=True)[:12]
+    out["heavy_imported"] = [m for m in HEAVY if any(name == m for _, _, name in tree)]
+    out["import_top"] = [{"module": name, "s": secs} for secs, _, name in top]
+    out["import_total_s"] = sum(secs for secs, depth, _ in tree if depth == 0)
+    print(
+        f"after: imported {out['import_total_s']:.2f} s of modules; torch/transformers "
+        f"imported: {', '.join(out['heavy_imported']) or 'neither'}. Top-level imports:"
+    )
+    for item in out["import_top"]:
+        print(f"  {item['s'] * 1000:7.1f} ms  {item['module']}")
+
+    try:
+        bot_runs = {
+            "bot_torch": _bot_start_times(torch_env, min(repeats, 3)),
+            "bot_onnx": _bot_start_times(env, min(repeats, 3)),
+        }
+    except (ImportError, RuntimeError, OSError) as exc:
+        print(f"bot start-up not measured: {exc}")
+    else:
+        for key, values in bot_runs.items():
+            out[key] = {"runs": values, "median_s": statistics.median(values)}
+        print(
+            "reportbot run to setMyCommands (local stand-in): before (PyTorch) "
+            f"{out['bot_torch']['median_s']:.2f} s, after (ONNX) {out['bot_onnx']['median_s']:.2f} s"
+        )
     return out
 
 
@@ -847,7 +936,7 @@ def bench_txtai(dataset: Path) -> dict[str, Any] | None:
 
 
 def onnx_embedder(variant: str):
-    """The shipped ONNX encoder (bot/onnx_backend.py), as `REPORTBOT_MODEL` selects it."""
+    """The shipped ONNX encoder (bot/embedding/onnx_backend.py), as `REPORTBOT_MODEL` selects it."""
     from bot.embedding import get_embedder
 
     return get_embedder(f"{MODEL}+onnx-{variant}")
@@ -865,7 +954,7 @@ def _median_rate(encode, texts: list[str]) -> float:
 
 
 def bench_onnx(dataset: Path, docs: int, torch_ndcg: float | None) -> dict[str, Any] | None:
-    section("ONNX backend (bot/onnx_backend.py), fp32 and dynamic int8")
+    section("ONNX backend (bot/embedding/onnx_backend.py), fp32 and dynamic int8")
     try:
         import onnxruntime  # noqa: F401
     except ImportError:
@@ -950,6 +1039,7 @@ def first_vector_times() -> dict[str, float]:
     """Wall time of a fresh process that imports, loads and embeds one question."""
     snippets = {
         "torch (bot.embedding lean path)": (
+            "import os; os.environ['REPORTBOT_QUERY_ENCODER'] = 'torch'; "
             f"from bot.embedding import get_embedder; get_embedder('{MODEL}').encode(['q'])"
         ),
         "onnxruntime int8": (
@@ -983,11 +1073,6 @@ def main() -> None:
     parser.add_argument("--sizes", default="100000,1000000", help="synthetic index sizes")
     parser.add_argument("--ingest-docs", type=int, default=250)
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument(
-        "--coldstart-before",
-        default="e03217b~1",
-        help="git ref to compare cold start with (default: before the lean query encoder)",
-    )
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/")
     parser.add_argument("--serve-rss", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -1024,7 +1109,7 @@ def main() -> None:
         elif name == "rss":
             value = bench_rss(args.dataset, max(sizes)) if sizes else None
         elif name == "coldstart":
-            value = bench_coldstart(args.dataset, args.repeats, args.coldstart_before)
+            value = bench_coldstart(args.repeats)
         elif name == "txtai":
             value = bench_txtai(args.dataset)
         else:

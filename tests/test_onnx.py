@@ -1,4 +1,4 @@
-"""The optional onnxruntime encoder (bot/onnx_backend.py) against the PyTorch one."""
+"""The onnxruntime backend (bot/embedding/onnx_backend.py) against the PyTorch one."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from bot.embedding import get_embedder
+from bot.embedding.pytorch import SentenceTransformerEmbedder
 from bot.errors import IndexMismatch
 from tests.conftest import REAL_MODEL
 
@@ -30,22 +31,28 @@ def test_missing_onnxruntime_says_how_to_install(monkeypatch):
     finally:
         get_embedder.cache_clear()
     message = str(caught.value)
-    assert "pip install 'reportbot[onnx]'" in message
+    assert "pip install onnxruntime onnx" in message
     assert message.count(". ") == 0 and message.endswith(".")  # one sentence
 
 
 def test_names_select_the_onnx_embedder_without_loading_it():
     pytest.importorskip("onnxruntime")
-    from bot.onnx_backend import OnnxEmbedder
+    from bot.embedding.onnx_backend import OnnxEmbedder
 
     for variant in ("int8", "fp32"):
         embedder = get_embedder(f"{REAL_MODEL}+onnx-{variant}")
         assert isinstance(embedder, OnnxEmbedder)
         assert embedder.name == f"{REAL_MODEL}+onnx-{variant}"
         assert embedder.dimension == 384 and embedder.max_len == 256
-        assert embedder._session is None  # nothing exported or loaded yet
+        assert embedder.encoder is None  # nothing exported or loaded yet
     with pytest.raises(IndexMismatch, match="Unknown ONNX variant"):
         get_embedder(f"{REAL_MODEL}+onnx-int4")
+
+
+@pytest.fixture(scope="module")
+def torch_embedder():
+    """The PyTorch path (sentence-transformers and the bare transformer), as before ONNX."""
+    return SentenceTransformerEmbedder(REAL_MODEL)
 
 
 @pytest.fixture(scope="module")
@@ -57,41 +64,45 @@ def onnx_cache(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def fp32(onnx_cache):
-    from bot.onnx_backend import OnnxEmbedder
+    from bot.embedding.onnx_backend import OnnxEmbedder
 
     return OnnxEmbedder(REAL_MODEL, "fp32", cache_root=onnx_cache)
 
 
 @pytest.fixture(scope="module")
 def int8(onnx_cache):
-    from bot.onnx_backend import OnnxEmbedder
+    from bot.embedding.onnx_backend import OnnxEmbedder
 
     return OnnxEmbedder(REAL_MODEL, "int8", cache_root=onnx_cache)
 
 
 @pytest.mark.e2e
-def test_fp32_gives_the_torch_vectors(fp32, real_embedder):
+def test_fp32_gives_the_torch_vectors(fp32, torch_embedder):
     texts = SENTENCES + EDGE_CASES
     vecs = fp32.encode(texts, batch_size=3)
-    reference = real_embedder.encode(texts * 5)[: len(texts)]  # the sentence-transformers path
+    reference = torch_embedder.encode(texts * 5)[: len(texts)]  # sentence-transformers
     assert vecs.shape == reference.shape == (len(texts), 384) and vecs.dtype == np.float32
     assert np.abs(vecs - reference).max() < 1e-4
 
 
 @pytest.mark.e2e
-def test_int8_stays_close_to_torch(int8, real_embedder):
+def test_int8_stays_close_to_torch(int8, torch_embedder):
     texts = SENTENCES + EDGE_CASES
-    cosines = (int8.encode(texts) * real_embedder.encode(texts)).sum(1)
+    cosines = (int8.encode(texts) * torch_embedder.encode(texts)).sum(1)
     assert cosines.min() > 0.9, cosines  # 0.987 at the lowest over 816 SciFact chunks
 
 
 @pytest.mark.e2e
 def test_export_is_cached_and_leaves_no_temporary_files(fp32, int8, onnx_cache):
-    from bot.onnx_backend import OnnxEmbedder, onnx_file
+    from bot.embedding.onnx_backend import OnnxEmbedder, onnx_file
 
     int8.encode(["warm"])  # exports fp32, then quantises it
-    files = sorted(p.name for p in onnx_cache.rglob("*") if p.is_file() and p.suffix != ".lock")
-    assert files == ["model.onnx", "model.onnx"]
+    files = sorted(
+        str(p.relative_to(onnx_cache)).split("-", 1)[1]
+        for p in onnx_cache.rglob("*")
+        if p.is_file() and p.suffix != ".lock"
+    )  # the fp32 weights beside their graph, int8 in one file, no temporary files
+    assert files == ["fp32/model.onnx", "fp32/model.onnx.data", "int8/model.onnx"]
     path = onnx_file(int8.model_dir, "int8", onnx_cache)
     before = path.stat().st_mtime_ns
     again = OnnxEmbedder(REAL_MODEL, "int8", cache_root=onnx_cache)
@@ -100,7 +111,7 @@ def test_export_is_cached_and_leaves_no_temporary_files(fp32, int8, onnx_cache):
 
 
 @pytest.mark.e2e
-def test_span_vectors_match_torch_and_long_spans_are_encoded_alone(fp32, real_embedder):
+def test_span_vectors_match_torch_and_long_spans_are_encoded_alone(fp32, torch_embedder):
     from bot.text import highlight_spans
 
     texts = [
@@ -110,7 +121,7 @@ def test_span_vectors_match_torch_and_long_spans_are_encoded_alone(fp32, real_em
     ]
     spans = [highlight_spans(t) for t in texts]
     vecs, parts = fp32.encode_spans(texts, spans, batch_size=2)
-    torch_vecs, torch_parts = real_embedder.encode_spans(texts, spans, batch_size=2)
+    torch_vecs, torch_parts = torch_embedder.encode_spans(texts, spans, batch_size=2)
     assert vecs.shape == (3, 384) and [len(p) for p in parts] == [len(s) for s in spans]
     assert np.abs(vecs - torch_vecs).max() < 1e-4
     for mine, theirs in zip(parts, torch_parts, strict=True):

@@ -267,22 +267,12 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def index_settings(embedder: Embedder) -> dict[str, Any]:
-    """What decides the content of an index built from a corpus: model, cleaning, chunking."""
-    from bot.chunking import MAX_WORDS, MIN_WORDS
-    from bot.cleaning import CLEANING_VERSION
-    from bot.index import FORMAT_VERSION
-    from bot.ingest import SENTENCE_VECTORS_VERSION
+def cache_settings(embedder: Embedder) -> dict[str, Any]:
+    """What decides a cached eval index: what built it (`index.index_settings`) and the cache
+    layout, so a change to the model, chunking or cleaning builds a fresh one."""
+    from bot.index import index_settings
 
-    return {
-        "cache_format": CACHE_FORMAT,
-        "index_format": FORMAT_VERSION,
-        "model": embedder.name,
-        "dimension": embedder.dimension,
-        "chunking": {"max_words": MAX_WORDS, "min_words": MIN_WORDS},
-        "cleaning_version": CLEANING_VERSION,
-        "sentence_vectors": SENTENCE_VECTORS_VERSION,
-    }
+    return {"cache_format": CACHE_FORMAT, **index_settings(embedder)}
 
 
 def cache_key(corpus_sha256: str, settings: Mapping[str, Any]) -> str:
@@ -308,7 +298,7 @@ def build_or_open_index(
     from bot.index import ReportIndex
     from bot.ingest import ingest_raw
 
-    settings = index_settings(embedder)
+    settings = cache_settings(embedder)
     corpus_hash = file_sha256(dataset.corpus_path)
     key = cache_key(corpus_hash, settings)
     root = Path(cache_root) if cache_root else default_cache_root()
@@ -415,7 +405,7 @@ def run_eval(
         cached=build_s is None,
         index_dir=str(index_dir),
         settings={
-            **index_settings(embedder),
+            **cache_settings(embedder),
             "index_type": index.meta.get("index_type"),
             "fusion": _fusion_settings(),
         },
