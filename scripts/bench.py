@@ -671,14 +671,11 @@ FLOOR_CODE = "import numpy, faiss, sqlite3"
 HEAVY = ("torch", "transformers", "sentence_transformers")
 
 
-def _fresh_times(cmd: list[str], env: dict[str, str], repeats: int) -> list[float]:
-    """Wall times of `repeats` fresh processes, after one untimed run (warms the file cache)."""
-    times = []
-    for _ in range(repeats + 1):
-        start = time.perf_counter()
-        subprocess.run(cmd, env=env, check=True, capture_output=True, cwd=ROOT)
-        times.append(time.perf_counter() - start)
-    return times[1:]
+def _fresh_time(cmd: list[str], env: dict[str, str]) -> float:
+    """Wall time of one fresh process, from its start to its exit."""
+    start = time.perf_counter()
+    subprocess.run(cmd, env=env, check=True, capture_output=True, cwd=ROOT)
+    return time.perf_counter() - start
 
 
 def _import_tree(stderr: str) -> list[tuple[float, int, str]]:
@@ -732,7 +729,7 @@ def _bot_start_times(env: dict[str, str], repeats: int) -> list[float]:
 def bench_coldstart(repeats: int) -> dict[str, Any]:
     """A fresh `reportbot ask` before (questions through PyTorch) and after (ONNX), the floor
     any index reader pays, and the bot's start-up, all medians of fresh processes in one run."""
-    section(f"Cold start: fresh processes, median of {repeats} (one untimed run first)")
+    section(f"Cold start: fresh processes, median of {repeats} (after one untimed run each)")
     from bot.embedding import get_embedder
     from bot.ingest import ingest
 
@@ -757,12 +754,18 @@ def bench_coldstart(repeats: int) -> dict[str, Any]:
         "index_chunks": report.chunks_total,
         "onnx_export": str(export) if export else None,
     }
+    commands = {
+        "floor": ([sys.executable, "-c", FLOOR_CODE], env),
+        "ask_torch": (ask, torch_env),
+        "ask_onnx": (ask, env),
+    }
+    for cmd, cmd_env in commands.values():  # one untimed run each: the OS file cache is warm
+        _fresh_time(cmd, cmd_env)
     # Interleaved, so a change in the machine's load touches every figure alike.
-    runs: dict[str, list[float]] = {"floor": [], "ask_torch": [], "ask_onnx": []}
+    runs: dict[str, list[float]] = {key: [] for key in commands}
     for _ in range(repeats):
-        runs["floor"] += _fresh_times([sys.executable, "-c", FLOOR_CODE], env, 1)
-        runs["ask_torch"] += _fresh_times(ask, torch_env, 1)
-        runs["ask_onnx"] += _fresh_times(ask, env, 1)
+        for key, (cmd, cmd_env) in commands.items():
+            runs[key].append(_fresh_time(cmd, cmd_env))
     for key, values in runs.items():
         out[key] = {"runs": values, "median_s": statistics.median(values)}
     floor = out["floor"]["median_s"]
