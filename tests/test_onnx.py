@@ -157,3 +157,21 @@ def test_an_int8_index_refuses_the_torch_model(int8, real_embedder, tmp_path):
     assert hits[0].doc_id == "gpus"
     with pytest.raises(IndexMismatch, match=r"onnx-int8"):
         ReportIndex.open(tmp_path, real_embedder)
+
+
+def test_a_damaged_export_is_one_sentence_and_the_default_model_falls_back(tmp_path, caplog):
+    pytest.importorskip("onnxruntime")
+    from bot.embedding.base import bundled_model_path
+    from bot.embedding.dual import DualEmbedder
+    from bot.embedding.onnx_backend import MODEL_FILE, OnnxEmbedder, export_folder
+
+    folder = export_folder(bundled_model_path(), "fp32", tmp_path)
+    folder.mkdir(parents=True)
+    (folder / MODEL_FILE).write_bytes(b"not a model")  # say, a disk that lost the file's data
+    with pytest.raises(IndexMismatch) as caught:
+        OnnxEmbedder(REAL_MODEL, "fp32", cache_root=tmp_path).encode(["q"])
+    message = str(caught.value)
+    assert str(folder) in message and message.count(". ") == 0 and message.endswith(".")
+    dual = DualEmbedder(REAL_MODEL, bundled_model_path(), cache_root=tmp_path)
+    assert dual.query_encoder() is None  # questions take PyTorch, nothing loaded yet
+    assert "unavailable" in caplog.text and dual.torch._lean is None

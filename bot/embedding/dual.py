@@ -81,7 +81,7 @@ class DualEmbedder:
                 )
                 return None
             return OnnxEncoder(path, self.model_dir, self.max_len, quick_start=True)
-        except (ImportError, OSError, RuntimeError) as exc:  # onnxruntime missing or unusable
+        except (ImportError, OSError, RuntimeError, IndexMismatch) as exc:  # missing or damaged
             log.warning("the ONNX query encoder is unavailable (%s): encoding with PyTorch", exc)
             return None
 

@@ -51,6 +51,7 @@ EXPORT_VERSION = 3  # bump when the exported graph, its file layout or the quant
 MODEL_FILE = "model.onnx"
 WEIGHTS_FILE = "model.onnx.data"  # the fp32 weights, beside the graph (ONNX external data)
 INSTALL_HINT = "pip install onnxruntime onnx"
+_ORT_ERRORS = "onnxruntime.capi.onnxruntime_pybind11_state"  # the module of its exceptions
 
 
 def default_cache_root() -> Path:
@@ -235,7 +236,17 @@ class OnnxEncoder(TokenEncoder):
             options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
             options.add_session_config_entry("session.disable_prepacking", "1")
         log.info("loading ONNX model %s", path)
-        self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+        try:
+            self.session = ort.InferenceSession(
+                str(path), options, providers=["CPUExecutionProvider"]
+            )
+        except Exception as exc:  # onnxruntime's own errors derive from Exception only
+            if type(exc).__module__ != _ORT_ERRORS:
+                raise
+            raise IndexMismatch(
+                f"The ONNX export in {path.parent} cannot be loaded ({type(exc).__name__}); "
+                "delete that folder and it is made again at the next ingest."
+            ) from exc
         self.tokenizer = tokenizer
         self.inputs = {i.name for i in self.session.get_inputs()}
         self.dimension = hidden_size(model_dir)
