@@ -236,6 +236,8 @@ class OnnxEncoder(TokenEncoder):
             options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
             options.add_session_config_entry("session.disable_prepacking", "1")
         log.info("loading ONNX model %s", path)
+        self.path = path
+        self.quick_start = quick_start
         try:
             self.session = ort.InferenceSession(
                 str(path), options, providers=["CPUExecutionProvider"]
