@@ -222,9 +222,9 @@ def encode_spans_batched(
     missing = [(j, k) for j, v in enumerate(span_out) for k in np.flatnonzero(~v.any(axis=1))]
     step = max(batch_size, 1)
     for m in range(0, len(missing), step):
-        part = missing[m : m + step]
+        pairs = missing[m : m + step]
         for (j, k), vec in zip(
-            part, alone([texts[j][slice(*spans[j][k])] for j, k in part]), strict=True
+            pairs, alone([texts[j][slice(*spans[j][k])] for j, k in pairs]), strict=True
         ):
             span_out[j][k] = vec
     return out, span_out
