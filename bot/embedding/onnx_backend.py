@@ -215,8 +215,8 @@ class OnnxEncoder(TokenEncoder):
     """The exported transformer through onnxruntime, tokenised by `tokenizers` (no torch).
 
     `quick_start` opens the session for a process that encodes a few texts and exits (a cold
-    `reportbot ask`): no graph optimisation and no weight pre-packing, which take longer than
-    they save there; batch work (ingest) keeps both.
+    `reportbot ask`): no graph optimisation, no weight pre-packing and no thread pool, which take
+    longer to set up than they save on one question; batch work (ingest) keeps all three.
     """
 
     def __init__(
@@ -231,7 +231,7 @@ class OnnxEncoder(TokenEncoder):
         tokenizer.enable_truncation(max_len)
         tokenizer.enable_padding()
         options = ort.SessionOptions()
-        options.intra_op_num_threads = os.cpu_count() or 1
+        options.intra_op_num_threads = 1 if quick_start else os.cpu_count() or 1
         if quick_start:
             options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
             options.add_session_config_entry("session.disable_prepacking", "1")
