@@ -17,7 +17,7 @@ import re
 import shutil
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
@@ -44,11 +44,11 @@ from bot.errors import (
 )
 from bot.figures import figure_rows
 from bot.models import DocumentMeta, RawDocument
+from bot.progress import Progress, ProgressEvent
 from bot.text import highlight_spans
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[str, int, int], None]  # stage, done, total
 EMBED_BATCH = 64
 EMBED_SLICE = 4096  # texts encoded per call (their sentence vectors are written after each)
 LOCK_NAME = "ingest.lock"
@@ -119,11 +119,14 @@ def ingest(
             paths.extend(loaders.iter_sources([source]))
         except (UnsupportedFormat, BadDocument, FetchError, FileNotFoundError) as exc:
             failed.append((source, _one_line(exc)))
+            if progress:
+                progress(ProgressEvent("extracting", failed=failed[-1]))
 
     def load_all() -> Iterator[RawDocument]:
+        pages = 0  # of the documents before this one (each is cleaned and chunked once yielded)
         for i, path in enumerate(paths):
             if progress:
-                progress("reading", i, len(paths))
+                progress(ProgressEvent("extracting", i, len(paths), pages))
             try:
                 raw = loaders.load(
                     path,
@@ -133,10 +136,13 @@ def ingest(
                 )
             except (UnsupportedFormat, BadDocument, FetchError, OSError) as exc:
                 failed.append((path, _one_line(exc)))
+                if progress:
+                    progress(ProgressEvent("extracting", failed=failed[-1]))
                 continue
+            pages += len(raw.pages)
             yield raw
         if progress:
-            progress("reading", len(paths), len(paths))
+            progress(ProgressEvent("extracting", len(paths), len(paths), pages))
 
     folders = [_source_key(s) for s in sources if Path(s).is_dir()] if sync else []
     report = _apply(
@@ -312,9 +318,12 @@ class _Builder:
             report.removed.append(doc_id)
 
         for raw in docs:
+            failures = len(report.failed)
             outcome = self._put(raw, pending, dropped, reusable, report)
             if outcome:
                 seen.add(outcome)
+            if progress and len(report.failed) > failures:
+                progress(ProgressEvent("extracting", failed=report.failed[-1]))
 
         for folder in prune_folders:
             for row in self.db.query("SELECT id, source FROM documents"):
@@ -326,13 +335,22 @@ class _Builder:
         report.documents_total = self.db["documents"].count
         report.chunks_total = self.db["chunks"].count
         publish = report.changed or self.fresh
+
+        def step(n: int) -> None:  # the writing phase: vocabulary, vectors and metadata, fsync
+            if progress:
+                progress(ProgressEvent("writing", n, 3))
+
         if publish:
+            step(0)
             store.refresh_vocab(self.db)
+            step(1)
             self._write(report)
+            step(2)
         self.db.close()
         if publish:  # the one fsync of the staged database (commits skipped theirs)
             with open(self.staging / idx.DB_NAME, "rb") as fh:
                 os.fsync(fh.fileno())
+            step(3)
         return report
 
     def _put(self, raw, pending, dropped, reusable, report) -> str | None:
@@ -501,6 +519,8 @@ class _Builder:
         slices of EMBED_SLICE so the sentence vectors of a big ingest never sit in memory at
         once.
         """
+        if progress:
+            progress(ProgressEvent("embedding", 0, len(fresh)))
         if not fresh:
             return np.zeros((0, 0), dtype=np.float32)
         order = sorted(range(len(fresh)), key=lambda i: len(fresh[i][1]))
@@ -509,7 +529,7 @@ class _Builder:
             part = order[start : start + EMBED_SLICE]
             texts = [fresh[i][1] for i in part]
             report = (
-                (lambda d, _t, s=start: progress("embedding", s + d, len(fresh)))
+                (lambda d, _t, s=start: progress(ProgressEvent("embedding", s + d, len(fresh))))
                 if progress
                 else None
             )
