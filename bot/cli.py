@@ -6,6 +6,7 @@ import json
 import logging
 import sys
 from collections.abc import Callable
+from contextlib import nullcontext
 from functools import wraps
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ import click
 from bot.config import Settings, get_settings
 from bot.errors import ReportbotError
 from bot.models import DocumentMeta
+from bot.progress import DEFAULT_INTERVAL, BarProgress, LogProgress, progress_for
 
 
 def _settings(index_dir: Path | None) -> Settings:
@@ -86,26 +88,12 @@ def _each_line(
             click.echo(render(result) + ("\n" if batch else ""))
 
 
-def _progress(quiet: bool) -> Callable[[str, int, int], None] | None:
-    if quiet or not sys.stderr.isatty():
-        return None
-    from tqdm import tqdm
-
-    bars: dict[str, tqdm] = {}
-
-    def update(stage: str, done: int, total: int) -> None:
-        bar = bars.get(stage)
-        if bar is None:
-            bar = bars[stage] = tqdm(
-                total=total, desc=stage, unit="doc" if stage == "reading" else "chunk", leave=True
-            )
-        bar.total = total
-        bar.n = done
-        bar.refresh()
-        if done >= total:
-            bar.close()
-
-    return update
+def _progress(quiet: bool, interval: float = DEFAULT_INTERVAL) -> BarProgress | LogProgress | None:
+    """A bar on a terminal (stderr), progress log lines when piped, nothing with --quiet."""
+    shown = progress_for(quiet=quiet, stream=sys.stderr, interval=interval)
+    if isinstance(shown, LogProgress):
+        logging.getLogger(shown.logger.name).setLevel(logging.INFO)  # at any -v level
+    return shown
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -140,7 +128,15 @@ def cli(verbose: int) -> None:
 @click.option("--date", default="", help="Publication date for a single document.")
 @click.option("--url", "doc_url", default="", help="Publication URL for a single document.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar (or, piped, no progress lines).")
+@click.option(
+    "--progress-interval",
+    type=click.FloatRange(min=0, min_open=True),
+    default=DEFAULT_INTERVAL,
+    show_default=True,
+    envvar="REPORTBOT_PROGRESS_INTERVAL",
+    help="Seconds between progress lines when not on a terminal [env REPORTBOT_PROGRESS_INTERVAL].",
+)
 @command
 def ingest(
     sources,
@@ -154,6 +150,7 @@ def ingest(
     doc_url,
     as_json,
     quiet,
+    progress_interval,
     settings,
 ) -> None:
     """Add or update documents (files, folders, http(s) URLs); default corpus/.
@@ -167,19 +164,20 @@ def ingest(
     from bot.ingest import ingest as run_ingest
 
     meta = DocumentMeta(title, publisher, author, date, doc_url)
-    report = run_ingest(
-        settings.index_dir,
-        list(sources) or ["corpus/"],
-        embedder=_embedder(settings),
-        meta=meta if any((title, publisher, author, date, doc_url)) else None,
-        rebuild=rebuild,
-        sync=sync,
-        rebuild_on_mismatch=rebuild_on_mismatch,
-        progress=_progress(quiet),
-        max_bytes=settings.max_file_bytes,
-        fetch_timeout=settings.fetch_timeout,
-        allow_private=settings.allow_private_urls,
-    )
+    with _progress(quiet, progress_interval) or nullcontext() as progress:
+        report = run_ingest(
+            settings.index_dir,
+            list(sources) or ["corpus/"],
+            embedder=_embedder(settings),
+            meta=meta if any((title, publisher, author, date, doc_url)) else None,
+            rebuild=rebuild,
+            sync=sync,
+            rebuild_on_mismatch=rebuild_on_mismatch,
+            progress=progress,
+            max_bytes=settings.max_file_bytes,
+            fetch_timeout=settings.fetch_timeout,
+            allow_private=settings.allow_private_urls,
+        )
     if as_json:
         _emit(report.to_dict())
     else:
@@ -446,15 +444,16 @@ def eval_(dataset_dir, split, mode, rebuild, cache_dir, model, as_json, quiet) -
     from bot.evaluate import run_eval
 
     try:
-        result = run_eval(
-            dataset_dir,
-            split,
-            mode,
-            model=model,
-            cache_root=cache_dir,
-            rebuild=rebuild,
-            progress=_progress(quiet),
-        )
+        with _progress(quiet) or nullcontext() as progress:
+            result = run_eval(
+                dataset_dir,
+                split,
+                mode,
+                model=model,
+                cache_root=cache_dir,
+                rebuild=rebuild,
+                progress=progress,
+            )
     except ReportbotError as exc:
         raise click.ClickException(str(exc)) from exc
     if as_json:
