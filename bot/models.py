@@ -93,3 +93,22 @@ class Answer:
             "passages": [p.to_dict() for p in self.passages],
             "suggestions": self.suggestions,
         }
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """What `verify(index_dir)` found: the live generation's counts and its problems, if any."""
+
+    generation: str
+    model: str | None
+    documents: int
+    chunks: int
+    vectors: int
+    problems: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "problems": list(self.problems), "ok": self.ok}
