@@ -618,13 +618,11 @@ def _same_meta(row: dict, meta: DocumentMeta) -> bool:
 
 
 def _source_key(source: str) -> str:
+    """Where a document came from: its URL, or its absolute path, whatever the working directory
+    of the ingest (a relative key would name another file, or none, from elsewhere: /reindex)."""
     if "://" in source:
         return source
-    path = Path(source).resolve()
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
+    return str(Path(source).resolve())
 
 
 def _under(source: str, folder: str) -> bool:

@@ -307,3 +307,21 @@ def test_an_exact_index_that_grows_past_the_threshold_becomes_approximate(
     assert after.vectors.ntotal == report.chunks_total > first.chunks_total
     for cid, vec in kept.items():  # the old vectors moved over under their ids (fp16 precision)
         assert np.allclose(after.vectors.reconstruct(cid), vec, atol=1e-3)
+
+
+def test_document_keys_do_not_depend_on_the_working_directory(
+    tmp_path, corpus_copy, hash_embedder, monkeypatch
+):
+    index_dir = tmp_path / "index"
+    monkeypatch.chdir(corpus_copy.parent)
+    ingest(index_dir, ["corpus"], embedder=hash_embedder)
+    sources = {d["id"]: d["source"] for d in ReportIndex.open(index_dir, hash_embedder).documents()}
+    assert sources[TEC] == str(corpus_copy.resolve() / f"{TEC}.txt")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # /reindex re-ingests the stored keys from wherever it runs
+    again = ingest(index_dir, sources.values(), embedder=hash_embedder, rebuild=True)
+    assert sorted(again.added) == [ARG, TEC] and not again.failed
+    (corpus_copy / f"{TEC}.txt").unlink()
+    report = ingest(index_dir, ["../corpus"], embedder=hash_embedder, sync=True)
+    assert report.removed == [TEC] and report.unchanged == [ARG]
