@@ -24,6 +24,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import faiss
 import numpy as np
 from filelock import FileLock, Timeout
 
@@ -111,10 +112,10 @@ def ingest(
     `sync` also removes documents that came from one of the given folders and are gone now.
     `meta` overrides the citation metadata (for a single uploaded document).
     """
-    sources = [str(s) for s in sources]
+    names = [str(s) for s in sources]
     failed: list[tuple[str, str]] = []
     paths: list[str] = []
-    for source in sources:
+    for source in names:
         try:
             paths.extend(loaders.iter_sources([source]))
         except (UnsupportedFormat, BadDocument, FetchError, FileNotFoundError) as exc:
@@ -144,7 +145,7 @@ def ingest(
         if progress:
             progress(ProgressEvent("extracting", len(paths), len(paths), pages))
 
-    folders = [_source_key(s) for s in sources if Path(s).is_dir()] if sync else []
+    folders = [_source_key(s) for s in names if Path(s).is_dir()] if sync else []
     report = _apply(
         Path(index_dir),
         load_all(),
@@ -287,7 +288,7 @@ class _Builder:
             finally:
                 src.close()
                 dst.close()
-            self.vectors = vectors.read(live_dir / idx.VECTORS_NAME)
+            self.vectors: faiss.Index | None = vectors.read(live_dir / idx.VECTORS_NAME)
             self.index_type = meta.get("index_type", "Flat")
         else:
             self.vectors = None
@@ -385,7 +386,7 @@ class _Builder:
         with self.db.atomic():
             if existing:
                 dropped += self._delete(doc_id, reusable)
-            self.db["documents"].insert(
+            self.db.table("documents").insert(
                 {
                     "id": doc_id,
                     "title": meta.title or _first_line(clean.text) or doc_id,
@@ -408,7 +409,7 @@ class _Builder:
                 text = clean.text[span.start : span.end]
                 text_hash = hashlib.sha256(text.encode()).hexdigest()
                 chunk_id = (
-                    self.db["chunks"]
+                    self.db.table("chunks")
                     .insert(
                         {
                             "doc_id": doc_id,
@@ -423,6 +424,7 @@ class _Builder:
                     )
                     .last_pk
                 )
+                assert chunk_id is not None  # sqlite-utils types last_pk as optional
                 pending.append((chunk_id, text, text_hash))
                 self._store_figures(chunk_id, doc_id, text, span.start)
         (report.updated if existing else report.added).append(doc_id)
@@ -432,7 +434,7 @@ class _Builder:
         """Every figure in a chunk, with the sentence it stands in: the fact-checker's list."""
         rows = figure_rows(text, offset, chunk_id=chunk_id, doc_id=doc_id)
         if rows:
-            self.db["figures"].insert_all(rows)
+            self.db.table("figures").insert_all(rows)
 
     def _find_existing(self, raw: RawDocument) -> dict | None:
         if raw.doc_id:
@@ -482,8 +484,9 @@ class _Builder:
             else:
                 fresh.append((chunk_id, text))
         log.info("embedding %d chunks (%d reuse an existing vector)", len(fresh), len(reuse_ids))
-        reused = vectors.reconstruct(self.vectors, reuse_from) if reuse_from else None
+        reused = None
         if self.vectors is not None:
+            reused = vectors.reconstruct(self.vectors, reuse_from) if reuse_from else None
             vectors.remove(self.vectors, dropped)
         blobs = [
             self.sentence_blobs.get(src) or self._live_sentence_blob(src) for src in reuse_from
@@ -544,11 +547,12 @@ class _Builder:
                 out = np.zeros((len(fresh), vecs.shape[1]), dtype=np.float32)
             out[part] = vecs
             self._store_sentence_vectors([fresh[i][0] for i in part], map(_f16, span_vectors))
+        assert out is not None  # fresh is not empty
         return out
 
     def _store_sentence_vectors(self, chunk_ids, blobs) -> None:
         with self.db.atomic():
-            self.db["sentence_vectors"].insert_all(
+            self.db.table("sentence_vectors").insert_all(
                 (
                     {"chunk_id": cid, "vectors": blob}
                     for cid, blob in zip(chunk_ids, blobs, strict=True)
@@ -564,6 +568,7 @@ class _Builder:
         return row[0] if row else None
 
     def _write(self, report: IngestReport) -> None:
+        assert self.vectors is not None  # `_embed` made one if the index had none
         try:
             vectors.write(self.vectors, self.staging / idx.VECTORS_NAME)
         except RuntimeError as exc:  # FAISS reports a failed write (disk full) as RuntimeError
