@@ -436,15 +436,42 @@ def run(settings) -> None:
 )
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
-def eval_(dataset_dir, split, mode, rebuild, cache_dir, model, as_json, quiet) -> None:
-    """Score retrieval on a BEIR-layout dataset: nDCG@10, Recall@10/100, MRR@10, latency.
+@click.option("--sample", type=int, help="Question sets: ask at most this many, spread evenly.")
+@click.option("--lang", help="Question sets: ask only the questions in this language (en, es).")
+def eval_(
+    dataset_dir, split, mode, rebuild, cache_dir, model, as_json, quiet, sample, lang
+) -> None:
+    """Score retrieval on a BEIR dataset, or answer-or-decline on a question set.
+
+    A folder with corpus/ and questions.jsonl is a question set (answer rate, hit@1/3,
+    highlight@1, share declined, per language); one with corpus.jsonl is BEIR (nDCG@10,
+    Recall@10/100, MRR@10). Both report latency.
 
     \b
     Example:
       reportbot eval ../shared/eval/scifact --split test --mode hybrid
+      reportbot eval ../shared/eval/squad --lang es
     """
-    from bot.evaluate import run_eval
+    from bot.evaluate import run_eval, squad
 
+    if squad.is_question_set(dataset_dir):
+        try:
+            found = squad.run_question_set(
+                dataset_dir,
+                model=model,
+                cache_root=cache_dir,
+                rebuild=rebuild,
+                limit=sample,
+                lang=lang,
+                progress=_progress(quiet),
+            )
+        except ReportbotError as exc:
+            raise click.ClickException(str(exc)) from exc
+        if as_json:
+            _emit(found.to_dict())
+        else:
+            click.echo("\n".join(squad.render(found)))
+        return
     try:
         result = run_eval(
             dataset_dir,
