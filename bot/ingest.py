@@ -127,7 +127,7 @@ def ingest(
         pages = 0  # of the documents before this one (each is cleaned and chunked once yielded)
         for i, path in enumerate(paths):
             if progress:
-                progress(ProgressEvent("extracting", i, len(paths), pages))
+                progress(ProgressEvent("extracting", i, len(paths), pages, source=path))
             try:
                 raw = loaders.load(
                     path,
