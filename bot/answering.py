@@ -31,7 +31,7 @@ from bot.embedding import LEAN_MAX_TEXTS
 from bot.errors import InvalidQuestion
 from bot.figures import TIME_KINDS, Figure, parse_figures
 from bot.index import ReportIndex
-from bot.models import Answer, Passage
+from bot.models import Answer, Passage, SearchFilter
 from bot.text import highlight_spans, strip_control
 
 Mode = Literal["hybrid", "dense", "lexical"]
@@ -83,8 +83,16 @@ def search(
     limit: int = CANDIDATES,
     mode: Mode = "hybrid",
     query_vector: np.ndarray | None = None,
+    filters: SearchFilter | None = None,
 ) -> list[Hit]:
-    """Fused ranking of chunks for a query, best first (doc ids filled in)."""
+    """Fused ranking of chunks for a query, best first (doc ids filled in).
+
+    `filters` keeps only the chunks of the documents it selects (over-fetching to fill `limit`).
+    """
+    if filters:
+        allowed = _allowed_docs(index, filters)
+        hits = search(index, query, limit=limit * 5, mode=mode, query_vector=query_vector)
+        return [h for h in hits if h.doc_id in allowed][:limit]
     hits: dict[int, Hit] = {}
     if mode in ("hybrid", "dense"):
         qvec = query_vector if query_vector is not None else embed_query(index, query)
@@ -111,6 +119,23 @@ def search(
         for h in ranked:
             h.doc_id = owners.get(h.chunk_id, "")
     return ranked
+
+
+def _allowed_docs(index: ReportIndex, filters: SearchFilter) -> set[str]:
+    """The ids of the documents a filter selects (dates compare as ISO prefixes)."""
+    keep = set()
+    for doc in index.documents():
+        date = doc.get("date") or ""
+        if filters.doc_ids and doc["id"] not in filters.doc_ids:
+            continue
+        if filters.publisher and (doc.get("publisher") or "").lower() != filters.publisher.lower():
+            continue
+        if filters.date_from and not (date and date[: len(filters.date_from)] >= filters.date_from):
+            continue
+        if filters.date_to and not (date and date[: len(filters.date_to)] <= filters.date_to):
+            continue
+        keep.add(doc["id"])
+    return keep
 
 
 def answer(

@@ -40,7 +40,7 @@ from bot.figures import (
     unit_family,
 )
 from bot.index import ReportIndex
-from bot.models import Evidence, Verdict, VerdictKind
+from bot.models import Evidence, SearchFilter, Verdict, VerdictKind
 from bot.text import STOPWORDS, fold, sentence_spans
 
 MIN_CONTEXT = 0.3  # share of the claim's (idf- and distance-weighted) context words matched
@@ -135,8 +135,14 @@ class _Check:
         return "supported" if ok else "contradicted"
 
 
-def check(index: ReportIndex, claim: str, *, max_chars: int = MAX_QUESTION_CHARS) -> Verdict:
-    """Check the figures in `claim` against the indexed reports."""
+def check(
+    index: ReportIndex,
+    claim: str,
+    *,
+    max_chars: int = MAX_QUESTION_CHARS,
+    filters: SearchFilter | None = None,
+) -> Verdict:
+    """Check the figures in `claim` against the indexed reports (those `filters` selects)."""
     text = prepare_question(claim, max_chars)
     figures = parse_figures(text)
     quantities = [f for f in figures if f.kind not in TIME_KINDS]
@@ -150,7 +156,7 @@ def check(index: ReportIndex, claim: str, *, max_chars: int = MAX_QUESTION_CHARS
             "The claim has no figures to check; ask it as a question instead.",
         )
     targets = quantities or claim_times
-    candidates = _candidates(index, text, figures)
+    candidates = _candidates(index, text, figures, filters)
     idf = _idf(candidates)
     names = _names(text, figures)
     candidates = [c for c in candidates if all(_mentions(c.scope, n) for n in names)]
@@ -216,7 +222,9 @@ def _context(text: str, start: int, end: int, figures: list[Figure], weight: flo
     return words
 
 
-def _candidates(index: ReportIndex, claim: str, claim_figures: list[Figure]) -> list[_Candidate]:
+def _candidates(
+    index: ReportIndex, claim: str, claim_figures: list[Figure], filters: SearchFilter | None
+) -> list[_Candidate]:
     """Every figure in the sentences of the passages retrieved for the claim."""
     words_only = claim
     for f in sorted(claim_figures, key=lambda f: -f.start):
@@ -225,7 +233,7 @@ def _candidates(index: ReportIndex, claim: str, claim_figures: list[Figure]) -> 
     for query in (claim, words_only):
         if not re.search(r"\w", query):
             continue
-        for rank, hit in enumerate(search(index, query, limit=SEARCH_LIMIT)):
+        for rank, hit in enumerate(search(index, query, limit=SEARCH_LIMIT, filters=filters)):
             ranked[hit.chunk_id] = min(ranked.get(hit.chunk_id, rank), rank)
     rows = index.chunks(list(ranked))
     seen: set[tuple[str, int]] = set()
