@@ -439,12 +439,20 @@ def run(settings) -> None:
 def eval_(dataset_dir, split, mode, rebuild, cache_dir, model, as_json, quiet) -> None:
     """Score retrieval on a BEIR-layout dataset: nDCG@10, Recall@10/100, MRR@10, latency.
 
+    A FinanceBench directory (questions.jsonl and pdfs/) is scored by page@1, page@5, doc@1 and
+    the share declined, over all filings and within the named filing.
+
     \b
     Example:
       reportbot eval ../shared/eval/scifact --split test --mode hybrid
+      reportbot eval ../shared/eval/financebench
     """
     from bot.evaluate import run_eval
+    from bot.evaluate.financebench import is_financebench
 
+    if is_financebench(dataset_dir):
+        _eval_financebench(dataset_dir, rebuild, cache_dir, model, as_json, quiet)
+        return
     try:
         result = run_eval(
             dataset_dir,
@@ -475,6 +483,38 @@ def eval_(dataset_dir, split, mode, rebuild, cache_dir, model, as_json, quiet) -
     click.echo(f"  search      p50 {r.latency_p50_ms:.1f} ms, p95 {r.latency_p95_ms:.1f} ms")
     if r.answer_p50_ms is not None:
         click.echo(f"  answer      p50 {r.answer_p50_ms:.1f} ms, p95 {r.answer_p95_ms:.1f} ms")
+
+
+def _eval_financebench(dataset_dir, rebuild, cache_dir, model, as_json, quiet) -> None:
+    from bot.evaluate.financebench import run_financebench
+
+    try:
+        result = run_financebench(
+            dataset_dir,
+            model=model,
+            cache_root=cache_dir,
+            rebuild=rebuild,
+            progress=_progress(quiet),
+        )
+    except ReportbotError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if as_json:
+        _emit(result.to_dict())
+        return
+    r = result
+    click.echo(
+        f"{r.dataset}: {r.questions} questions, {r.documents} filings, {r.pages:,} pages, "
+        f"{r.chunks:,} chunks ({'cached index' if r.cached else f'built in {r.index_build_s:.0f} s'})"
+    )
+    rows = [("all filings", r.collection), ("within the filing", r.within_filing)]
+    for label, s in rows:
+        if s is None:
+            click.echo(f"  {label:<18} not measured (answer() takes no filters)")
+            continue
+        click.echo(
+            f"  {label:<18} page@1 {s.page_at_1:.3f}  page@5 {s.page_at_5:.3f}  "
+            f"doc@1 {s.doc_at_1:.3f}  declined {s.declined:.3f}"
+        )
 
 
 def main() -> None:

@@ -50,6 +50,7 @@ class RawDocument:
     content_hash: str  # sha256 of the source bytes
     doc_id: str = ""  # empty: derived from the source name at ingest
     meta: DocumentMeta = field(default_factory=DocumentMeta)  # title etc.; sidecar or extracted
+    found: dict[str, str] = field(default_factory=dict)  # meta field -> where it came from
 
 
 @dataclass
