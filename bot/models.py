@@ -101,7 +101,7 @@ class Answer:
 
 
 VerdictKind = Literal["supported", "contradicted", "not_found"]
-Outcome = Literal["agrees", "differs", "other_period"]
+Outcome = Literal["agrees", "differs", "other_period", "no_period", "unaddressed"]
 
 
 @dataclass
@@ -112,8 +112,9 @@ class Evidence:
     `subject` and `period` say what the report's figure measures and when, as the report words
     them ("" where the report states none); `claim_subject` and `claim_period` the same for the
     claim's figure. `outcome` is this comparison's result: `agrees`, `differs` (same subject and
-    period, another figure), or `other_period` (the report gives the figure for another period,
-    which is never a contradiction).
+    period, another figure: a contradiction), `other_period` (the report gives the figure for
+    another period), `no_period` (the report states no period for it) or `unaddressed` (the
+    claim names something the reports never mention); only `differs` contradicts.
     """
 
     quote: str

@@ -118,6 +118,22 @@ FISCAL_WORDS = ("fiscal",)
 PERIOD_TO = ("to", "and", "through", "until", "till")  # "July 2024 to June 2025"
 DATE_LINK: tuple[str, ...] = ()  # "1 de julio de 2025"
 
+# Words a number after them refers to rather than counts ("Note 3", "Item 7", "page 12")
+REFERENCE_WORDS = {
+    "note", "notes", "item", "items", "page", "pages", "part", "section", "exhibit",
+    "schedule", "chapter", "article", "rule", "form", "level", "tier", "phase", "step",
+    "figure", "table",
+}  # fmt: skip
+
+# Tables: the scale a table states for its figures ("(in millions)", "(Millions)")
+TABLE_SCALES = {
+    "thousands": 1e3, "thousand": 1e3, "millions": 1e6, "million": 1e6, "billions": 1e9,
+    "billion": 1e9,
+}  # fmt: skip
+TABLE_SCALE_INTRO = ("in",)  # "(dollars in millions)"
+TABLE_EXCEPT = ("except",)  # "(in millions, except per share amounts)"
+PER_SHARE = ("per share", "per common share", "earnings per", "per unit")
+
 # Common words that tell the text's language
 CUES = {
     "the", "of", "and", "to", "in", "is", "for", "that", "with", "by", "was", "are", "million",

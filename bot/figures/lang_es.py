@@ -105,6 +105,16 @@ FISCAL_WORDS: tuple[str, ...] = ()
 PERIOD_TO = ("a", "al", "y", "hasta")
 DATE_LINK = ("de",)
 
+REFERENCE_WORDS = {
+    "nota", "notas", "página", "páginas", "artículo", "capítulo", "sección", "anexo",
+    "cuadro", "tabla", "figura", "inciso", "nivel", "fase",
+}  # fmt: skip
+
+TABLE_SCALES = {"miles": 1e3, "millones": 1e6, "miles de millones": 1e9}
+TABLE_SCALE_INTRO = ("en",)  # "(en miles de pesos)"
+TABLE_EXCEPT = ("excepto", "salvo")
+PER_SHARE = ("por acción", "por acciones")
+
 CUES = {
     "de", "la", "el", "los", "las", "que", "y", "en", "del", "por", "con", "para", "una",
     "millones", "mil", "según", "más", "se", "su", "fue", "es",

@@ -215,6 +215,8 @@ def parse_core(t: Text, i: int, currency: bool, second: bool = False) -> Num | N
             mult, spaced_ok = SCALE_ABBR[w]
             if not (adjacent or spaced_ok):
                 break
+            if len(w) == 1 and not currency:
+                return None  # "3M", "4K": a name; a lone letter is a scale only after a currency
             if j + 1 < t.n and t.adjacent(j, j + 1) and t.types[j + 1] != 3:
                 break
         else:

@@ -6,13 +6,14 @@ It reads the merged language tables (`bot.figures.vocabulary`), never a word of 
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, replace
 from typing import Any
 
 from bot.figures.numbers import Num, parse_core, read_numeral
 from bot.figures.timex import full_year, time_figure, time_spans
 from bot.figures.tokens import Text
-from bot.figures.types import Figure
+from bot.figures.types import TIME_KINDS, Figure
 from bot.figures.vocabulary import (
     ARTICLES,
     BIG_WORDS,
@@ -30,6 +31,7 @@ from bot.figures.vocabulary import (
     HUNDREDS,
     LOWER_POSTFIX,
     MAX_QUALIFIER_LEN,
+    MONTHS,
     MULTIPLIER_WORDS,
     NOT_MULTIPLIER_AFTER,
     PERCENT_PHRASES,
@@ -39,6 +41,7 @@ from bot.figures.vocabulary import (
     RANGE_DASHES,
     RANGE_FROM,
     RANGE_TO,
+    REFERENCE_WORDS,
     TENS_WORDS,
     THOUSAND_ALONE,
     TIMES_WORDS,
@@ -245,7 +248,74 @@ def parse_figures(text: str, locale: str | None = None) -> list[Figure]:
             continue
         i += 1
     figures.sort(key=lambda f: f.start)
-    return figures
+    return _report_conventions(text, figures)
+
+
+_LINE_SENTENCE_START = re.compile(r"(?:^|[.!?:;\n])\s*$")
+
+
+def _report_conventions(text: str, figures: list[Figure]) -> list[Figure]:
+    """Apply what reports mean by their layout: accounting negatives, markers, names.
+
+    - "(1,577)", "$ (473)", "(7.1)%": a negative amount, as accounting tables write it;
+    - "change(1)", a "(1)" opening a line of text: footnote and list markers, not figures;
+    - a whole number alone on its line: a page number;
+    - "Note 3", "Item 7", "page 12": references (`REFERENCE_WORDS`);
+    - "Windows 11", "Office 365": a small number right after a capitalised word inside a
+      sentence, followed by a word or a stop, is part of a name.
+    """
+    out: list[Figure] = []
+    for f in figures:
+        if f.kind in TIME_KINDS:
+            out.append(f)
+            continue
+        before, after = text[: f.start], text[f.end :]
+        line_start = text.rfind("\n", 0, f.start) + 1
+        line_end = text.find("\n", f.end)
+        line = text[line_start : len(text) if line_end < 0 else line_end]
+        plain = f.kind == "count" and f.qualifier == "exact" and re.fullmatch(r"\d{1,4}", f.text)
+        if (
+            before.endswith("(")
+            and after.startswith(")")
+            and f.qualifier == "exact"
+            and f.value >= 0
+        ):
+            if len(before) >= 2 and before[-2].isalnum():
+                continue  # "change(1)": a footnote marker
+            start, end = f.start - 1, f.end + 1
+            if not text[line_start:start].strip() and re.match(r"\s*[^\W\d_]", text[end:]):
+                continue  # "(1) Comparable sales are...": a list or footnote marker
+            kind, unit = f.kind, f.unit
+            pct = re.match(r"\s?%", text[end:])
+            if pct and kind == "count":
+                end, kind, unit = end + pct.end(), "percent", "%"
+            cur = re.search(r"([$€£])\s?$", text[:start])
+            if cur and kind == "count":
+                start, kind, unit = cur.start(), "currency", CURRENCY_SYMBOLS[cur.group(1)]
+            f = replace(
+                f, text=text[start:end], start=start, end=end, value=-f.value, kind=kind, unit=unit
+            )
+        elif plain and line.strip() == f.text and line.strip() != text.strip():
+            continue  # a page number
+        elif plain or (f.kind == "count" and f.qualifier == "exact"):
+            prev = re.search(r"([^\W\d_][\w&'’.-]*)[ \t]$", before)
+            if prev and prev.group(1).lower().rstrip(".") in REFERENCE_WORDS:
+                continue  # "Note 3", "Item 7"
+            if (
+                plain
+                and prev
+                and len(f.text) <= 3
+                and prev.group(1)[0].isupper()
+                and not _LINE_SENTENCE_START.search(before[: prev.start()])
+                and re.match(r"(?:[ \t]+[^\W\d_]|[.,;:)]|$)", after)
+                and prev.group(1).lower() not in _NOT_NAMES
+            ):
+                continue  # "Windows 11", "Office 365": part of a name
+        out.append(f)
+    return out
+
+
+_NOT_NAMES = {w[0] for w in QUALIFIER_PHRASES} | set(CURRENCY_WORDS) | set(MONTHS)
 
 
 def _is_anchor(t: Text, i: int) -> bool:

@@ -97,3 +97,8 @@ PERIOD_TO: tuple[str, ...] = _union("PERIOD_TO")
 DATE_LINK: tuple[str, ...] = _union("DATE_LINK")
 
 CUES = {code: lang.CUES for code, lang in LANGUAGES.items()}
+REFERENCE_WORDS: set[str] = _union("REFERENCE_WORDS")
+TABLE_SCALES: dict[str, float] = _union("TABLE_SCALES")
+TABLE_SCALE_INTRO: tuple[str, ...] = _union("TABLE_SCALE_INTRO")
+TABLE_EXCEPT: tuple[str, ...] = _union("TABLE_EXCEPT")
+PER_SHARE: tuple[str, ...] = _union("PER_SHARE")
