@@ -366,10 +366,11 @@ def check(claim, as_json, filters, settings) -> None:
     from bot.terminal import render_verdict
 
     index = _open(settings)
-    narrow = {"filters": filters} if filters else {}  # TEMP until check() takes filters=
     _each_line(
         claim,
-        lambda text: check_claim(index, text, max_chars=settings.max_question_chars, **narrow),
+        lambda text: check_claim(
+            index, text, max_chars=settings.max_question_chars, filters=filters
+        ),
         render_verdict,
         as_json=as_json,
         key="claim",
@@ -481,14 +482,26 @@ def eval_(
     highlight@1, share declined, per language); one with corpus.jsonl is BEIR (nDCG@10,
     Recall@10/100, MRR@10). Both report latency.
 
+    A FinanceBench directory (questions.jsonl and pdfs/) is scored by page@1, page@5, doc@1 and
+    the share declined, over all filings and within the named filing.
+
     \b
     Example:
       reportbot eval ../shared/eval/scifact --split test --mode hybrid
       reportbot eval ../shared/eval/squad --lang es
+      reportbot eval ../shared/eval/financebench
     """
     from bot.evaluate import run_eval, squad
-    from bot.terminal import render_eval
+    from bot.evaluate.financebench import is_financebench, run_financebench
+    from bot.terminal import render_eval, render_financebench
 
+    if is_financebench(dataset_dir):
+        with _progress(quiet) or nullcontext() as progress:
+            pages = run_financebench(
+                dataset_dir, model=model, cache_root=cache_dir, rebuild=rebuild, progress=progress
+            )
+        _emit(pages.to_dict()) if as_json else click.echo(render_financebench(pages))
+        return
     if squad.is_question_set(dataset_dir):
         with _progress(quiet) or nullcontext() as progress:
             found = squad.run_question_set(

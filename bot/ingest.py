@@ -389,7 +389,7 @@ class _Builder:
             self.db.table("documents").insert(
                 {
                     "id": doc_id,
-                    "title": meta.title or _first_line(clean.text) or doc_id,
+                    "title": meta.title or loaders.first_line(clean.text) or doc_id,
                     "publisher": meta.publisher,
                     "author": meta.author,
                     "date": meta.date,
@@ -634,10 +634,6 @@ def _under(source: str, folder: str) -> bool:
     if "://" in source:
         return False
     return Path(source).resolve().is_relative_to(Path(folder).resolve())
-
-
-def _first_line(text: str) -> str:
-    return text.split("\n", 1)[0][:200]
 
 
 def _one_line(exc: BaseException) -> str:

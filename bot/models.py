@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from bot.figures import Comparison, Figure
+
 
 @dataclass(frozen=True)
 class DocumentMeta:
@@ -48,6 +50,7 @@ class RawDocument:
     content_hash: str  # sha256 of the source bytes
     doc_id: str = ""  # empty: derived from the source name at ingest
     meta: DocumentMeta = field(default_factory=DocumentMeta)  # title etc.; sidecar or extracted
+    found: dict[str, str] = field(default_factory=dict)  # meta field -> where it came from
 
 
 @dataclass
@@ -70,7 +73,9 @@ class Passage:
     chunk_id: int
     paragraph: int | None = None
     page: int | None = None
-    figures: list[dict[str, Any]] = field(default_factory=list)  # figures in `highlight`
+    figures: list[Figure] = field(
+        default_factory=list
+    )  # quantities in `highlight`, offsets into it
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -112,3 +117,59 @@ class VerifyResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "problems": list(self.problems), "ok": self.ok}
+
+
+VerdictKind = Literal["supported", "contradicted", "not_found"]
+Outcome = Literal["agrees", "differs", "other_period", "no_period", "unaddressed"]
+
+
+@dataclass
+class Evidence:
+    """One quoted sentence (or table row) and the figure in it that a claim figure was compared with.
+
+    `quote == document_text[start:end]`, and `figure`'s offsets are into the document text too.
+    `subject` and `period` say what the report's figure measures and when, as the report words
+    them ("" where the report states none); `claim_subject` and `claim_period` the same for the
+    claim's figure. `outcome` is this comparison's result: `agrees`, `differs` (same subject and
+    period, another figure: a contradiction), `other_period` (the report gives the figure for
+    another period), `no_period` (the report states no period for it) or `unaddressed` (the
+    claim names something the reports never mention); only `differs` contradicts.
+    """
+
+    quote: str
+    doc_id: str
+    title: str
+    location: str
+    start: int
+    end: int
+    figure: Figure
+    claim_figure: Figure
+    comparison: Comparison | None = None
+    outcome: Outcome = "agrees"
+    subject: str = ""
+    period: str = ""
+    claim_subject: str = ""
+    claim_period: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Verdict:
+    """The result of `check(claim)`: a verdict, the evidence behind it and its explanation."""
+
+    claim: str
+    verdict: VerdictKind
+    claim_figures: list[Figure]
+    evidence: list[Evidence]
+    explanation: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "claim": self.claim,
+            "verdict": self.verdict,
+            "claim_figures": [f.to_dict() for f in self.claim_figures],
+            "evidence": [e.to_dict() for e in self.evidence],
+            "explanation": self.explanation,
+        }

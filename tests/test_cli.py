@@ -165,3 +165,10 @@ def test_ask_keeps_to_the_documents_publisher_and_dates_asked_for(run):
     assert docs("--doc", TEC, "--doc", ARG) == ("found", {TEC, ARG})
     assert docs("--doc", TEC, "--publisher", "Argencon") == ("not_found", set())
     assert docs("--since", "2020") == ("not_found", set())  # the seed reports carry no date
+
+
+def test_check_takes_the_same_filters(run):
+    claim = "More than 52,000 public sector jobs were eliminated since 2023"
+    assert json.loads(run("check", "--json", "--doc", TEC, claim).output)["verdict"] == "supported"
+    verdict = json.loads(run("check", "--json", "--doc", ARG, claim).output)
+    assert verdict["verdict"] == "not_found" and verdict["evidence"] == []

@@ -52,7 +52,7 @@ def test_the_gpu_question_quotes_the_sentence_with_its_citation(real_index):
         "Kelechi Edeh",
     )
     assert top.location.startswith("paragraph ")
-    figures = [(f["text"], f["value"], f["kind"], f["qualifier"]) for f in top.figures]
+    figures = [(f.text, f.value, f.kind, f.qualifier) for f in top.figures]
     assert figures == [("roughly 20", 20.0, "count", "approximate")]
 
 
