@@ -74,6 +74,7 @@ def render_passage(
 
 
 def citation(p: Passage) -> str:
+    """Title — publisher, author — date — location — section — link (the parts known)."""
     parts = [p.title]
     by = ", ".join(x for x in (p.publisher, p.author) if x)
     if by:
@@ -81,8 +82,10 @@ def citation(p: Passage) -> str:
     if p.date:
         parts.append(p.date)
     parts.append(p.location)
-    if p.url:
-        parts.append(p.url)
+    if p.section:
+        parts.append(p.section)
+    if p.link:
+        parts.append(p.link)  # a PDF's URL opens at the quoted page
     return " — ".join(parts)
 
 
