@@ -18,7 +18,7 @@ from bot.answering import answer
 from bot.errors import InvalidQuestion
 from bot.factcheck import check
 from bot.models import Answer
-from bot.telegram_render import inline_results, render_answer, render_verdict
+from bot.telegram.render import inline_results, render_answer, render_verdict
 from tests.botapi_stub import BotApiStub, check_text, tg_len
 from tests.test_telegram_bot import QUESTION, quoted, replies, run, shown
 

@@ -22,7 +22,8 @@ from bot.config import Settings
 from bot.embedding import HashEmbedder
 from bot.index import current_generation
 from bot.ingest import ingest, remove
-from bot.telegram_bot import RetryingRequest, build_application, webhook_options
+from bot.telegram.app import build_application, webhook_options
+from bot.telegram.transport import RetryingRequest
 from tests.botapi_stub import (
     BotApiStub,
     Faults,

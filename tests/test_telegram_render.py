@@ -10,9 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.botstate import BotState, RateLimiter, upload_path
 from bot.models import Answer
-from bot.telegram_render import (
+from bot.telegram.render import (
     MAX_CALLBACK_DATA,
     MAX_MESSAGE,
     answer_keyboard,
@@ -29,6 +28,7 @@ from bot.telegram_render import (
     render_verdict,
     tg_len,
 )
+from bot.telegram.state import BotState, RateLimiter, upload_path
 from tests.botapi_stub import TelegramReject, check_markup, check_text, parse_telegram_html
 from tests.factories import make_passage
 
@@ -318,7 +318,7 @@ def test_long_question_and_long_passages_still_fit() -> None:
 
 def test_figures_in_the_key_sentence_are_underlined_and_escaped():
     from bot.figures import parse_figures
-    from bot.telegram_render import _underline_figures, render_passage
+    from bot.telegram.render import _underline_figures, render_passage
 
     sentence = "Exports <b>hit</b> USD $9.685 billion & grew 20.8% in a year."
     figures = [f.to_dict() for f in parse_figures(sentence)]

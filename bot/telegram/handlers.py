@@ -1,9 +1,8 @@
-"""The Telegram front end: wiring in `build_application`, thin handlers, one error handler.
+"""Thin handlers: parse the update, call one library function off the event loop, render.
 
-Handlers parse the update, call one library function (`answer`, `check`, `ingest`, ...) off the
-event loop, and send what `bot.telegram_render` made of the result. Domain errors
-(`ReportbotError`) reach the user as their one-sentence message; anything else is logged with its
-traceback and the user is told something went wrong.
+Domain errors (`ReportbotError`) reach the user as their one-sentence message through the one
+error handler, `on_error`; anything else is logged with its traceback and the user is told
+something went wrong.
 """
 
 from __future__ import annotations
@@ -12,7 +11,6 @@ import asyncio
 import contextlib
 import logging
 import re
-import secrets
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -21,13 +19,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
-import httpx
 from telegram import (
-    BotCommand,
-    BotCommandScopeChat,
-    BotCommandScopeDefault,
     InlineKeyboardMarkup,
-    LinkPreviewOptions,
     Message,
     MessageEntity,
     Update,
@@ -36,36 +29,22 @@ from telegram.constants import ChatAction, ChatType, ParseMode
 from telegram.error import (
     BadRequest,
     Forbidden,
-    InvalidToken,
     NetworkError,
     TelegramError,
     TimedOut,
 )
 from telegram.ext import (
-    AIORateLimiter,
-    Application,
-    ApplicationBuilder,
     ApplicationHandlerStop,
-    CallbackQueryHandler,
-    CommandHandler,
     ContextTypes,
-    Defaults,
-    InlineQueryHandler,
-    MessageHandler,
-    TypeHandler,
     filters,
 )
-from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
 from bot import answering, factcheck, ingest
-from bot.botstate import BotState, RateLimiter, upload_path
 from bot.config import Settings
-from bot.errors import DocumentNotFound, IndexMissing, InvalidQuestion, ReportbotError
-from bot.index import ReportIndex, current_generation
+from bot.errors import DocumentNotFound, ReportbotError
+from bot.index import IndexHolder
 from bot.models import DocumentMeta
-from bot.telegram_render import (
-    ADMIN_COMMANDS,
-    BOT_COMMANDS,
+from bot.telegram.render import (
     answer_keyboard,
     esc,
     fit,
@@ -80,6 +59,7 @@ from bot.telegram_render import (
     render_stats,
     render_verdict,
 )
+from bot.telegram.state import BotState, RateLimiter, upload_path
 
 log = logging.getLogger(__name__)
 
@@ -88,110 +68,6 @@ INLINE_PASSAGES = 5
 SERVICES = "reportbot"  # key of the Services object in application.bot_data
 SORRY = "Sorry, something went wrong on my side. Please try again in a moment."
 NOT_ADMIN = "Sorry, only the bot's admins can change what it knows."
-
-
-# --- transport --------------------------------------------------------------------------------
-
-
-class RetryingRequest(HTTPXRequest):
-    """HTTPXRequest that retries requests Telegram certainly did not carry out.
-
-    Retried: 5xx answers, connections refused or dropped before an answer, connect and pool
-    timeouts. Not retried: read timeouts (Telegram may have sent the message; a retry could
-    duplicate it) and 429, which `AIORateLimiter` handles the way PTB documents.
-    """
-
-    def __init__(self, *args: Any, attempts: int = 6, backoff: float = 0.2, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.attempts = attempts
-        self.backoff = backoff
-
-    async def do_request(
-        self,
-        url: str,
-        method: str,
-        request_data: RequestData | None = None,
-        read_timeout: Any = BaseRequest.DEFAULT_NONE,
-        write_timeout: Any = BaseRequest.DEFAULT_NONE,
-        connect_timeout: Any = BaseRequest.DEFAULT_NONE,
-        pool_timeout: Any = BaseRequest.DEFAULT_NONE,
-    ) -> tuple[int, bytes]:
-        """See `BaseRequest.do_request`; retries with exponential backoff."""
-        endpoint = url.rsplit("/", 1)[-1]  # never log `url`: it holds the token
-        for attempt in range(1, self.attempts + 1):
-            last = attempt == self.attempts
-            try:
-                code, payload = await super().do_request(
-                    url,
-                    method,
-                    request_data,
-                    read_timeout=read_timeout,
-                    write_timeout=write_timeout,
-                    connect_timeout=connect_timeout,
-                    pool_timeout=pool_timeout,
-                )
-            except TimedOut as exc:
-                unsent = isinstance(exc.__cause__, httpx.ConnectTimeout | httpx.PoolTimeout)
-                if last or not unsent:
-                    raise
-                log.warning("%s: %s; retrying (%d/%d)", endpoint, exc, attempt, self.attempts)
-            except NetworkError as exc:
-                if last:
-                    raise
-                log.warning("%s: %s; retrying (%d/%d)", endpoint, exc, attempt, self.attempts)
-            else:
-                if code < 500 or last:
-                    return code, payload
-                log.warning("%s: HTTP %d; retrying (%d/%d)", endpoint, code, attempt, self.attempts)
-            await asyncio.sleep(self.backoff * 2 ** (attempt - 1))
-        raise AssertionError("unreachable")
-
-
-# --- the index, reloaded when a new generation is published -----------------------------------
-
-
-class IndexHolder:
-    """The open index; reopened when a new generation appears on disk.
-
-    Old index objects stay valid, so questions in flight finish on the index they started with.
-    When a new generation cannot be opened, the one already loaded keeps serving.
-    """
-
-    def __init__(self, index_dir: Path, embedder: Any, *, check_every: float = 1.0) -> None:
-        self.index_dir = index_dir
-        self.embedder = embedder
-        self.check_every = check_every
-        self._index: ReportIndex | None = None
-        self._error: ReportbotError | None = None
-        self._checked = 0.0
-        self._lock = asyncio.Lock()
-
-    async def get(self) -> ReportIndex:
-        """The current index; raises the reason (a ReportbotError) when there is none."""
-        if self._index is None or time.monotonic() - self._checked >= self.check_every:
-            await self.refresh()
-        if self._index is None:
-            raise self._error or IndexMissing(
-                f"No index in {self.index_dir}: an admin can build one with `reportbot ingest`."
-            )
-        return self._index
-
-    async def refresh(self, *, force: bool = False) -> None:
-        """Open the index again if its generation changed on disk (or when forced)."""
-        async with self._lock:
-            self._checked = time.monotonic()
-            generation = current_generation(self.index_dir)
-            loaded = self._index.generation if self._index is not None else None
-            if generation is None or (generation == loaded and not force):
-                return
-            try:
-                index = await asyncio.to_thread(ReportIndex.open, self.index_dir, self.embedder)
-            except ReportbotError as exc:
-                log.error("cannot open index generation %s: %s", generation, exc)
-                self._error = exc
-                return
-            self._index, self._error = index, None
-            log.info("index generation %s loaded (was %s)", index.generation, loaded)
 
 
 # --- what handlers share ----------------------------------------------------------------------
@@ -219,7 +95,7 @@ def _svc(context: ContextTypes.DEFAULT_TYPE) -> Services:
     return context.application.bot_data[SERVICES]
 
 
-class _AddressedToBot(filters.MessageFilter):
+class AddressedToBot(filters.MessageFilter):
     """Group messages that mention the bot or reply to one of its messages."""
 
     def filter(self, message: Message) -> bool:
@@ -634,184 +510,3 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
             await update.effective_message.reply_html(text)
     except TelegramError as exc:
         log.warning("could not tell the user about the error: %s", exc)
-
-
-# --- wiring -----------------------------------------------------------------------------------
-
-
-def api_urls(base: str | None) -> tuple[str, str]:
-    """(base_url, base_file_url) for PTB from TELEGRAM_API_BASE_URL (a server root)."""
-    root = (base or "https://api.telegram.org").rstrip("/")
-    root = root.removesuffix("/bot")
-    return f"{root}/bot", f"{root}/file/bot"
-
-
-class TokenFilter(logging.Filter):
-    """Replaces the bot token in a log record's message with `<token>`."""
-
-    def __init__(self, token: str) -> None:
-        super().__init__()
-        self.token = token
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        if self.token in message:
-            record.msg, record.args = message.replace(self.token, "<token>"), ()
-        if record.exc_info and record.exc_info[1] is not None:
-            # PTB logs InvalidToken with its traceback, and its message quotes the token.
-            text = logging.Formatter().formatException(record.exc_info)
-            if self.token in text:
-                record.exc_info, record.exc_text = None, text.replace(self.token, "<token>")
-        return True
-
-
-# Loggers that see Bot API URLs (which contain the token): PTB's Bot logs them at DEBUG.
-_URL_LOGGERS = ("telegram.Bot", "telegram.ext.ExtBot", "telegram.request.BaseRequest", "httpx")
-
-
-def protect_token(token: str) -> None:
-    """Keep the token out of logs: httpx at WARNING (it logs every URL at INFO), and a
-    redacting filter on the loggers that see URLs and on the root handlers."""
-    for name in ("httpx", "httpcore"):
-        logging.getLogger(name).setLevel(logging.WARNING)
-    targets: list[logging.Filterer] = [logging.getLogger(n) for n in _URL_LOGGERS]
-    targets += logging.getLogger().handlers
-    for target in targets:
-        if not any(isinstance(f, TokenFilter) and f.token == token for f in target.filters):
-            target.addFilter(TokenFilter(token))
-
-
-async def _post_init(application: Application) -> None:
-    """Load the index and the model, warm them up, and register the commands."""
-    svc: Services = application.bot_data[SERVICES]
-    await svc.index.refresh()
-    try:
-        index = await svc.index.get()
-        await asyncio.to_thread(answering.answer, index, "warm up", k=1)
-        log.info("index ready: %s", index.info())
-    except (ReportbotError, InvalidQuestion) as exc:
-        log.error("the bot starts without an index: %s", exc)
-    commands = [BotCommand(c, d) for c, d in BOT_COMMANDS]
-    admin = commands + [BotCommand(c, d) for c, d in ADMIN_COMMANDS]
-    await application.bot.set_my_commands(commands, scope=BotCommandScopeDefault())
-    for admin_id in svc.settings.admin_ids:
-        try:
-            await application.bot.set_my_commands(admin, scope=BotCommandScopeChat(admin_id))
-        except TelegramError as exc:  # the admin has not opened a chat with the bot yet
-            log.info("could not set admin commands for %s: %s", admin_id, exc)
-
-
-def build_application(
-    settings: Settings,
-    *,
-    embedder: Any = None,
-    request: BaseRequest | None = None,
-    get_updates_request: BaseRequest | None = None,
-) -> Application:
-    """The whole bot, wired in one place. `embedder` defaults to the configured model."""
-    token = (
-        settings.telegram_bot_token.get_secret_value().strip()
-        if settings.telegram_bot_token
-        else ""
-    )
-    if not token:
-        raise ReportbotError("TELEGRAM_BOT_TOKEN is not set: get one from @BotFather.")
-    protect_token(token)
-    if embedder is None:
-        from bot.embedding import get_embedder  # loads lazily; the model itself loads on first use
-
-        embedder = get_embedder(settings.model)
-    base_url, base_file_url = api_urls(settings.telegram_api_base_url)
-    application = (
-        ApplicationBuilder()
-        .token(token)
-        .base_url(base_url)
-        .base_file_url(base_file_url)
-        .request(request or RetryingRequest(connection_pool_size=64, read_timeout=10))
-        .get_updates_request(get_updates_request or RetryingRequest(connection_pool_size=2))
-        .rate_limiter(AIORateLimiter(max_retries=5))
-        .defaults(
-            Defaults(
-                parse_mode=ParseMode.HTML,
-                link_preview_options=LinkPreviewOptions(is_disabled=True),
-                allow_sending_without_reply=True,
-            )
-        )
-        .concurrent_updates(True)
-        .post_init(_post_init)
-        .build()
-    )
-    application.bot_data[SERVICES] = Services(
-        settings=settings,
-        index=IndexHolder(settings.index_dir, embedder),
-        state=BotState(settings.index_dir / "bot.db"),
-        limiter=RateLimiter(settings.rate_limit_per_minute),
-        embedder=embedder,
-    )
-
-    new = filters.UpdateType.MESSAGE  # not edits, not channel posts
-    admin = new & filters.User(user_id=settings.admin_ids)
-    admin_commands = ["add", "remove", "reindex", "stats"]
-    private = filters.ChatType.PRIVATE
-    private_text = new & private & filters.TEXT & ~filters.COMMAND
-    group_text = new & filters.ChatType.GROUPS & filters.TEXT & ~filters.COMMAND & _AddressedToBot()
-
-    application.add_handler(TypeHandler(Update, gate), group=-1)
-    application.add_handlers(
-        [
-            CommandHandler(["start", "help"], help_command, filters=new),
-            CommandHandler("sources", sources_command, filters=new),
-            CommandHandler("ask", ask_command, filters=new),
-            CommandHandler("check", check_command, filters=new),
-            CommandHandler("add", add_command, filters=admin),
-            CommandHandler("remove", remove_command, filters=admin),
-            CommandHandler("reindex", reindex_command, filters=admin),
-            CommandHandler("stats", stats_command, filters=admin),
-            CommandHandler(admin_commands, refuse, filters=new),
-            MessageHandler(admin & private & filters.Document.ALL, upload_document),
-            MessageHandler(new & private & filters.Document.ALL, refuse),
-            MessageHandler(private_text | group_text, ask_message),
-            CallbackQueryHandler(more_button, pattern=r"^more:"),
-            CallbackQueryHandler(context_button, pattern=r"^ctx:"),
-            CallbackQueryHandler(source_button, pattern=r"^src:"),
-            CallbackQueryHandler(feedback_button, pattern=r"^fb:"),
-            InlineQueryHandler(inline_query),
-            TypeHandler(Update, ignore),
-        ]
-    )
-    application.add_error_handler(on_error)
-    return application
-
-
-def webhook_options(settings: Settings) -> dict[str, Any]:
-    """Arguments for `run_webhook`/`start_webhook`: always with a secret token, so requests that
-    do not carry Telegram's X-Telegram-Bot-Api-Secret-Token header are refused (403)."""
-    url = settings.telegram_webhook_url or ""
-    secret = (
-        settings.telegram_webhook_secret.get_secret_value()
-        if settings.telegram_webhook_secret
-        else secrets.token_urlsafe(32)
-    )
-    return {
-        "listen": settings.webhook_listen,
-        "port": settings.webhook_port,
-        "url_path": urlparse(url).path.lstrip("/"),
-        "webhook_url": url,
-        "secret_token": secret,
-        "allowed_updates": Update.ALL_TYPES,
-    }
-
-
-def run_bot(settings: Settings) -> None:
-    """`reportbot run`: long polling, or a webhook when TELEGRAM_WEBHOOK_URL is set."""
-    application = build_application(settings)
-    try:
-        if settings.telegram_webhook_url:
-            application.run_webhook(**webhook_options(settings))
-        else:
-            application.run_polling(allowed_updates=Update.ALL_TYPES)
-    except InvalidToken:  # PTB's message quotes the token: say what is wrong without it
-        raise ReportbotError(
-            "Telegram rejected TELEGRAM_BOT_TOKEN (revoked or mistyped); "
-            "copy the current token from @BotFather."
-        ) from None
