@@ -125,6 +125,14 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+# A document as listings show it: citation fields, where it came from, its size in passages.
+_LISTING = (
+    "SELECT d.id, d.title, d.publisher, d.author, d.date, d.url, d.format, d.source, "
+    "d.ingested_at, count(c.id) AS chunks, length(d.text) AS characters "
+    "FROM documents d LEFT JOIN chunks c ON c.doc_id = d.id"
+)
+
+
 class ReportIndex:
     """A read handle on the live generation: vectors in memory, SQLite opened per thread."""
 
@@ -169,14 +177,15 @@ class ReportIndex:
         return db
 
     def documents(self) -> list[dict[str, Any]]:
-        return list(
-            self.db.query(
-                "SELECT d.id, d.title, d.publisher, d.author, d.date, d.url, d.format, d.source, "
-                "d.ingested_at, count(c.id) AS chunks, length(d.text) AS characters "
-                "FROM documents d LEFT JOIN chunks c ON c.doc_id = d.id "
-                "GROUP BY d.id ORDER BY d.title"
-            )
-        )
+        """Every document's listing row (citation fields, source, passages, characters)."""
+        return list(self.db.query(_LISTING + " GROUP BY d.id ORDER BY d.title"))
+
+    def document_listing(self, doc_id: str) -> dict[str, Any]:
+        """One document's row as `documents()` lists it, without reading the others."""
+        row = next(self.db.query(_LISTING + " WHERE d.id = ? GROUP BY d.id", [doc_id]), None)
+        if row is None:
+            raise DocumentNotFound(f"Document {doc_id} is no longer indexed.")
+        return row
 
     def document(self, doc_id: str) -> dict[str, Any]:
         row = next(self.db.query("SELECT * FROM documents WHERE id = ?", [doc_id]), None)

@@ -41,7 +41,7 @@ from telegram.ext import (
 
 from bot import answering, factcheck, ingest
 from bot.config import Settings
-from bot.errors import DocumentNotFound, ReportbotError
+from bot.errors import ReportbotError
 from bot.index import IndexHolder
 from bot.models import DocumentMeta
 from bot.telegram.render import (
@@ -292,10 +292,7 @@ async def source_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     query = update.callback_query
     _, (chunk_id,) = parse_callback(query.data)
     index = await _svc(context).index.get()
-    doc_id = index.chunk(chunk_id)["doc_id"]
-    document = next((d for d in index.documents() if d["id"] == doc_id), None)
-    if document is None:
-        raise DocumentNotFound(f"Document {doc_id} is no longer indexed.")
+    document = index.document_listing(index.chunk(chunk_id)["doc_id"])
     await query.answer()
     await _send(query.message, [render_source(document)])
 
