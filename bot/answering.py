@@ -29,7 +29,7 @@ import numpy as np
 from bot import lexical, vectors
 from bot.embedding import LEAN_MAX_TEXTS
 from bot.errors import InvalidQuestion
-from bot.figures import TIME_KINDS, parse_figures
+from bot.figures import TIME_KINDS, Figure, parse_figures
 from bot.index import ReportIndex
 from bot.models import Answer, Passage
 from bot.text import highlight_spans, strip_control
@@ -210,9 +210,9 @@ def _passages(index, qvec, terms, chosen) -> list[Passage]:
     return out
 
 
-def _figures(sentence: str) -> list[dict]:
+def _figures(sentence: str) -> list[Figure]:
     """The quantities in a highlighted sentence (dates and periods left out)."""
-    return [f.to_dict() for f in parse_figures(sentence) if f.kind not in TIME_KINDS]
+    return [f for f in parse_figures(sentence) if f.kind not in TIME_KINDS]
 
 
 def _position(starts: list[int], offset: int) -> int | None:

@@ -25,8 +25,8 @@ import bisect
 import math
 import re
 from collections import defaultdict
-from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Literal
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from bot.answering import MAX_QUESTION_CHARS, prepare_question, search
 from bot.figures import (
@@ -40,6 +40,7 @@ from bot.figures import (
     unit_family,
 )
 from bot.index import ReportIndex
+from bot.models import Evidence, Verdict, VerdictKind
 from bot.text import STOPWORDS, fold, sentence_spans
 
 MIN_CONTEXT = 0.3  # share of the claim's (idf- and distance-weighted) context words matched
@@ -61,8 +62,6 @@ FIGURE_COLUMNS = (
     "qualifier",
     "sentence",
 )
-
-VerdictKind = Literal["supported", "contradicted", "not_found"]
 
 _WORD_RE = re.compile(r"[^\W\d_]+")
 _EXTRA_STOPWORDS = frozenset(
@@ -104,44 +103,6 @@ _EXTRA_STOPWORDS = frozenset(
         "just",
     ]
 )
-
-
-@dataclass
-class Evidence:
-    """One quoted sentence and the figure in it that a claim figure was compared with."""
-
-    quote: str
-    doc_id: str
-    title: str
-    location: str
-    start: int
-    end: int
-    figure: dict[str, Any]  # the evidence figure; offsets are into the document text
-    claim_figure: str = ""  # the claim's figure it was compared with, as written
-    comparison: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
-
-
-@dataclass
-class Verdict:
-    """The result of `check(claim)`."""
-
-    claim: str
-    verdict: VerdictKind
-    claim_figures: list[dict[str, Any]]
-    evidence: list[Evidence]
-    explanation: str
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "claim": self.claim,
-            "verdict": self.verdict,
-            "claim_figures": self.claim_figures,
-            "evidence": [e.to_dict() for e in self.evidence],
-            "explanation": self.explanation,
-        }
 
 
 @dataclass
@@ -205,7 +166,7 @@ def check(index: ReportIndex, claim: str, *, max_chars: int = MAX_QUESTION_CHARS
     return Verdict(
         claim=text,
         verdict=verdict,
-        claim_figures=[f.to_dict() for f in figures],
+        claim_figures=figures,
         evidence=evidence,
         explanation=explain(verdict, checks, evidence),
     )
@@ -435,9 +396,10 @@ def _evidence(index: ReportIndex, c: _Check) -> Evidence:
         location=_location(index, doc, start),
         start=start,
         end=end,
-        figure=cand.figure.to_dict(),
-        claim_figure=c.claim_figure.text,
-        comparison=c.comparison.to_dict() if c.comparison else {},
+        figure=cand.figure,
+        claim_figure=c.claim_figure,
+        comparison=c.comparison,
+        outcome="agrees" if c.status == "supported" else "differs",
     )
 
 
@@ -499,13 +461,13 @@ def explain(verdict: VerdictKind, checks: list[_Check], evidence: list[Evidence]
     by_figure = {e.claim_figure: e for e in evidence}
     if verdict == "contradicted":
         parts = [
-            explain_check(c, by_figure[c.claim_figure.text])
+            explain_check(c, by_figure[c.claim_figure])
             for c in checks
             if c.status == "contradicted"
         ]
         return " ".join(parts[:2])
     if verdict == "supported":
-        return " ".join(explain_check(c, by_figure[c.claim_figure.text]) for c in checks[:2])
+        return " ".join(explain_check(c, by_figure[c.claim_figure]) for c in checks[:2])
     missing = [format_value(c.claim_figure) for c in checks if c.candidate is None]
     found = [c for c in checks if c.candidate is not None]
     text = (
@@ -514,7 +476,7 @@ def explain(verdict: VerdictKind, checks: list[_Check], evidence: list[Evidence]
         + "."
     )
     if found:
-        text += " " + explain_check(found[0], by_figure[found[0].claim_figure.text])
+        text += " " + explain_check(found[0], by_figure[found[0].claim_figure])
     return text
 
 

@@ -65,7 +65,7 @@ def render_passage(
     head = click.style(f"[{number}]", bold=True) if color else f"[{number}]"
     lines = [f"{head} {citation(p)}", body]
     if p.figures:
-        lines.append("    figures: " + ", ".join(f["text"] for f in p.figures))
+        lines.append("    figures: " + ", ".join(f.text for f in p.figures))
     return "\n".join(lines)
 
 

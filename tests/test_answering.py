@@ -127,7 +127,7 @@ def test_highlight_figures_are_quantities_not_dates(corpus_index):
     )
     top = result.passages[0]
     assert "between July 2024 and June 2025" in top.highlight
-    texts = [f["text"] for f in top.figures]
+    texts = [f.text for f in top.figures]
     assert "USD $9.685 billion" in texts and "20.8%" in texts
     assert not any("2024" in t or "2025" in t for t in texts)
 

@@ -47,7 +47,7 @@ def test_the_gpu_question_quotes_the_sentence_with_its_citation(real_index):
         "Kelechi Edeh",
     )
     assert top.location.startswith("paragraph ")
-    assert any(f["text"] == "roughly 20" or "20" in f["text"] for f in top.figures)
+    assert any(f.text == "roughly 20" or "20" in f.text for f in top.figures)
 
 
 def test_fact_check_claims_with_the_real_model(real_index):

@@ -106,8 +106,8 @@ def test_every_verdict_quotes_verbatim_evidence(corpus_index) -> None:
             text = corpus_index.document(ev.doc_id)["text"]
             assert text[ev.start : ev.end] == ev.quote
             fig = ev.figure
-            assert text[fig["start"] : fig["end"]] == fig["text"]
-            assert ev.start <= fig["start"] < fig["end"] <= ev.end
+            assert text[fig.start : fig.end] == fig.text
+            assert ev.start <= fig.start < fig.end <= ev.end
             assert ev.title and ev.location.startswith(("paragraph", "page"))
 
 

@@ -321,7 +321,7 @@ def test_figures_in_the_key_sentence_are_underlined_and_escaped():
     from bot.telegram.render import _underline_figures, render_passage
 
     sentence = "Exports <b>hit</b> USD $9.685 billion & grew 20.8% in a year."
-    figures = [f.to_dict() for f in parse_figures(sentence)]
+    figures = parse_figures(sentence)
     html = _underline_figures(sentence, figures)
     assert "<u>USD $9.685 billion</u>" in html and "<u>20.8%</u>" in html
     assert "&lt;b&gt;hit&lt;/b&gt; " in html and "&amp;" in html

@@ -20,6 +20,7 @@ from telegram import (
 )
 from telegram.constants import ParseMode
 
+from bot.figures import Figure
 from bot.models import Answer, Passage
 
 MAX_MESSAGE = 4096  # Telegram's limit on one message's text
@@ -168,12 +169,12 @@ def render_citation(
     return "— " + " · ".join(parts)
 
 
-def _underline_figures(sentence: str, figures: Sequence[Mapping[str, Any]]) -> str:
+def _underline_figures(sentence: str, figures: Sequence[Figure]) -> str:
     """The key sentence escaped, with each figure in it underlined so numbers stand out."""
     out, pos = [], 0
-    for fig in sorted(figures, key=lambda f: f["start"]):
-        start, end = fig["start"], fig["end"]
-        if start < pos or end > len(sentence) or sentence[start:end] != fig["text"]:
+    for fig in sorted(figures, key=lambda f: f.start):
+        start, end = fig.start, fig.end
+        if start < pos or end > len(sentence) or sentence[start:end] != fig.text:
             continue  # cut off by trimming, or overlapping: leave it plain
         out.append(f"{esc(sentence[pos:start])}<u>{esc(sentence[start:end])}</u>")
         pos = end
@@ -536,6 +537,8 @@ def _comparison(evidence: Mapping[str, Any]) -> str:
     """'Claim: X · report: Y · same' for one piece of fact-check evidence, or empty."""
     figure = evidence.get("figure") or {}
     claim_figure = evidence.get("claim_figure") or ""
+    if isinstance(claim_figure, Mapping):  # Evidence.to_dict() gives the whole claim figure
+        claim_figure = claim_figure.get("text", "")
     comparison = evidence.get("comparison") or {}
     if not (claim_figure and isinstance(figure, Mapping) and figure.get("text")):
         return ""
