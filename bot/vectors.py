@@ -101,10 +101,35 @@ def rebuilt_as(index: faiss.Index, index_type: str, step: int = 65_536) -> faiss
     return out
 
 
-def search(index: faiss.Index, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Top-k (scores, ids) for one normalised query vector; ids of -1 are padding."""
-    k = max(1, min(k, index.ntotal))
-    scores, found = index.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), k)
+def search(
+    index: faiss.Index, query: np.ndarray, k: int, *, allowed: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Top-k (scores, ids) for one normalised query vector; ids of -1 are padding.
+
+    `allowed` (chunk ids) restricts the search inside FAISS (an `IDSelectorBatch`), so a
+    filtered query still returns up to k results from the allowed ids. An approximate index
+    that finds fewer than k in its probed lists searches all of them again.
+    """
+    x = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
+    if allowed is None:
+        k = max(1, min(k, index.ntotal))
+        scores, found = index.search(x, k)
+        return scores[0], found[0]
+    if not len(allowed):
+        return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
+    k = max(1, min(k, len(allowed), index.ntotal))
+    selector = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
+    inner = faiss.downcast_index(index)
+    if hasattr(inner, "id_map"):
+        params: faiss.SearchParameters = faiss.SearchParameters(sel=selector)
+        scores, found = index.search(x, k, params=params)
+    else:
+        ivf = faiss.extract_index_ivf(index)
+        params = faiss.SearchParametersIVF(sel=selector, nprobe=ivf.nprobe)
+        scores, found = index.search(x, k, params=params)
+        if (found[0] < 0).any() and ivf.nprobe < ivf.nlist:
+            params = faiss.SearchParametersIVF(sel=selector, nprobe=ivf.nlist)
+            scores, found = index.search(x, k, params=params)
     return scores[0], found[0]
 
 
