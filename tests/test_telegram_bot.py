@@ -15,14 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from telegram import Update
 from telegram.ext import Application
 
 from bot.config import Settings
 from bot.embedding import HashEmbedder
 from bot.index import current_generation
 from bot.ingest import ingest, remove
-from bot.telegram.app import build_application, webhook_options
+from bot.telegram.app import build_application, polling_options, webhook_options
 from bot.telegram.transport import RetryingRequest
 from tests.botapi_stub import (
     BotApiStub,
@@ -59,6 +58,7 @@ def index_dir(built_index: Path, tmp_path: Path) -> Path:
 async def running_bot(
     stub: BotApiStub, index_dir: Path, request: RetryingRequest | None = None, **overrides: Any
 ) -> AsyncIterator[Application]:
+    """The bot as `reportbot run` starts it (initialize, post_init, polling), on the stand-in."""
     settings = Settings(
         telegram_bot_token=stub.token,
         telegram_api_base_url=stub.url,
@@ -70,9 +70,7 @@ async def running_bot(
     async with app:
         await app.post_init(app)  # run_polling() would call it; here we drive the app ourselves
         await app.start()
-        await app.updater.start_polling(
-            poll_interval=0.01, timeout=0, allowed_updates=Update.ALL_TYPES
-        )
+        await app.updater.start_polling(poll_interval=0.01, timeout=0, **polling_options())
         try:
             yield app
         finally:
@@ -133,15 +131,27 @@ def test_start_and_help_explain_with_examples_and_commands_are_registered(index_
         stub.push_message("/help", user_id=ADMIN)
         await replies(stub, USER, 1)
         await replies(stub, ADMIN, 1)
+        await stub.until(lambda: len(stub.profile) == 4)  # set in the background at start-up
 
     stub = run(index_dir, scenario)
     user_help, admin_help = shown(stub.messages(USER)[0]), shown(stub.messages(ADMIN)[0])
     assert "2 reports" in user_help
     assert "Argentina Wants to Be an AI Hub" in user_help  # examples from the indexed titles
     assert "/reindex" not in user_help and "/reindex" in admin_help
-    scopes = {c["scope"]["type"]: [x["command"] for x in c["commands"]] for c in stub.commands}
-    assert {"ask", "sources", "help", "start", "check"} <= set(scopes["default"])
-    assert "add" not in scopes["default"] and "add" in scopes["chat"]
+    menus = {
+        ((c.get("scope") or {"type": "default"})["type"], c.get("language_code", "")): [
+            x["command"] for x in c["commands"]
+        ]
+        for c in stub.commands
+    }
+    for language in ("", "es"):
+        assert {"ask", "sources", "help", "start", "check"} <= set(menus["default", language])
+        assert "add" not in menus["default", language] and "add" in menus["chat", language]
+    assert set(stub.profile) == {
+        (kind, language)
+        for kind in ("description", "short_description")
+        for language in ("", "es")
+    }
 
 
 def test_private_message_is_a_question_answered_with_quotes_buttons_and_typing(
@@ -284,7 +294,7 @@ def test_rate_limit_and_long_questions_are_refused_politely(index_dir: Path) -> 
 
     stub = run(index_dir, scenario, rate_limit_per_minute=2)
     texts = [shown(m) for m in stub.messages(USER)]
-    assert "limit is 1,000" in texts[0]
+    assert "1,001 characters long; please keep it under 1,000" in texts[0]
     assert sum("faster than I can quote" in t for t in texts[1:]) == 1
     assert sum(bool(quoted(m)) for m in stub.messages(USER)) == 2
 

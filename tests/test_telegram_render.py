@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
+from typing import get_args
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.models import Answer
+from bot.figures import Comparison, Figure
+from bot.models import Answer, Evidence, Verdict, VerdictKind
+from bot.telegram.messages import MESSAGES
 from bot.telegram.render import (
     MAX_CALLBACK_DATA,
     MAX_MESSAGE,
@@ -190,33 +193,52 @@ def test_context_source_help_sources_stats_are_valid_html() -> None:
     assert "Questions asked: 5" in stats and "👍 2" in stats and "m<1>" in stats
 
 
-def test_verdict_rendering() -> None:
-    quote = "Exports & <imports> reached USD $30 billion in 2024."
-    evidence = {
-        "quote": quote,
-        "doc_id": "doc-1",
-        "title": "Trade <report>",
-        "location": "paragraph 2",
-        "start": 100,
-        "end": 100 + len(quote),
-        "figure": {"text": "USD $30 billion", "start": 100 + quote.index("USD")},
-        "claim_figure": "USD 50 billion",
-        "comparison": {"comparable": True, "same": False, "relative_difference": 0.6667},
-    }
-    documents = [{"id": "doc-1", "publisher": "Pub & Sons", "date": "2024", "url": "https://x.org"}]
-    messages = render_verdict(
-        {"claim": "Exports <rose>", "verdict": "contradicted", "evidence": [evidence]}, documents
+def _figure(text: str, start: int, value: float) -> Figure:
+    return Figure(
+        text=text, start=start, end=start + len(text), value=value, unit="USD", kind="currency"
     )
+
+
+def test_verdict_rendering_from_typed_objects() -> None:
+    quote = "Exports & <imports> reached USD $30 billion in 2024."
+    at = 100 + quote.index("USD")
+    evidence = Evidence(
+        quote=quote,
+        doc_id="doc-1",
+        title="Trade <report>",
+        location="paragraph 2",
+        start=100,
+        end=100 + len(quote),
+        figure=_figure("USD $30 billion", at, 30e9),
+        claim_figure=_figure("USD 50 billion", 7, 50e9),
+        comparison=Comparison(
+            comparable=True,
+            same=False,
+            relative_difference=0.6667,
+            tolerance=0.5e9,
+            rule="rounding",
+        ),
+        outcome="differs",
+    )
+    documents = [{"id": "doc-1", "publisher": "Pub & Sons", "date": "2024", "url": "https://x.org"}]
+    verdict = Verdict("Exports <rose>", "contradicted", [evidence.claim_figure], [evidence], "")
+    messages = render_verdict(verdict, documents)
     shown = "\n".join(valid(m) for m in messages)
     assert "Contradicted" in shown and "Exports <rose>" in shown and quote in shown
     assert "Trade <report>" in shown and "Pub & Sons" in shown and "paragraph 2" in shown
     assert "<b>USD $30 billion</b>" in messages[0] and "differs (67%)" in shown
-    plain = render_verdict({"verdict": "not_found", "explanation": "No figures <here>."})
+    assert "Claim: USD 50 billion · report: USD $30 billion" in shown
+    plain = render_verdict(Verdict("x", "not_found", [], [], "No figures <here>."))
     assert "Not in the reports" in valid(plain[0]) and "No figures <here>." in valid(plain[0])
-    hostile = render_verdict(
-        {"verdict": "supported", "evidence": [make_passage(HOSTILE).to_dict()]}
-    )
-    assert HOSTILE in valid(hostile[0])
+    spanish = "\n".join(valid(m) for m in render_verdict(verdict, documents, lang="es"))
+    assert "Contradicha" in spanish and "no coincide (67%)" in spanish and quote in spanish
+
+
+@pytest.mark.parametrize("kind", get_args(VerdictKind))
+def test_every_verdict_check_can_give_has_a_label_in_every_language(kind: str) -> None:
+    for lang in MESSAGES:
+        header = valid(render_verdict(Verdict("c", kind, [], [], ""), lang=lang)[0])
+        assert header.split("\n")[0] == MESSAGES[lang][f"verdict_{kind}"]
 
 
 def test_inline_results_carry_valid_quotes() -> None:

@@ -20,6 +20,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from telegram import (
+    ForceReply,
     InlineKeyboardMarkup,
     Message,
     MessageEntity,
@@ -41,9 +42,10 @@ from telegram.ext import (
 
 from bot import answering, factcheck, ingest
 from bot.config import Settings
-from bot.errors import ReportbotError
-from bot.index import IndexHolder
-from bot.models import DocumentMeta
+from bot.errors import DocumentNotFound, InvalidQuestion, QuestionTooLong, ReportbotError
+from bot.index import IndexHolder, ReportIndex
+from bot.models import DocumentMeta, SearchFilter
+from bot.telegram.messages import MESSAGES, language, number, text
 from bot.telegram.render import (
     answer_keyboard,
     esc,
@@ -58,6 +60,7 @@ from bot.telegram.render import (
     render_sources,
     render_stats,
     render_verdict,
+    source_keyboard,
 )
 from bot.telegram.state import BotState, RateLimiter, upload_path
 
@@ -66,8 +69,6 @@ log = logging.getLogger(__name__)
 ANSWER_PASSAGES = 3
 INLINE_PASSAGES = 5
 SERVICES = "reportbot"  # key of the Services object in application.bot_data
-SORRY = "Sorry, something went wrong on my side. Please try again in a moment."
-NOT_ADMIN = "Sorry, only the bot's admins can change what it knows."
 
 
 # --- what handlers share ----------------------------------------------------------------------
@@ -105,19 +106,19 @@ class AddressedToBot(filters.MessageFilter):
             return True
         mention = f"@{bot.username}".lower()
         return any(
-            text.lower() == mention
-            for text in message.parse_entities([MessageEntity.MENTION]).values()
+            entity.lower() == mention
+            for entity in message.parse_entities([MessageEntity.MENTION]).values()
         )
 
 
 def _question_text(message: Message, args_only: bool) -> str:
     """The question in a message: after the command, or the text without the bot's @mention."""
-    text = message.text or ""
+    raw = message.text or ""
     if args_only:
-        parts = text.split(None, 1)
+        parts = raw.split(None, 1)
         return parts[1].strip() if len(parts) > 1 else ""
     username = message.get_bot().username
-    return re.sub(rf"@{re.escape(username)}\b", " ", text, flags=re.IGNORECASE).strip()
+    return re.sub(rf"@{re.escape(username)}\b", " ", raw, flags=re.IGNORECASE).strip()
 
 
 async def _send(
@@ -130,11 +131,11 @@ async def _send(
     a contradiction). The remaining parts are still sent.
     """
     quote = message.chat.type != ChatType.PRIVATE
-    for i, text in enumerate(texts):
+    for i, html in enumerate(texts):
         last = i == len(texts) - 1
         try:
             await message.reply_html(
-                text, reply_markup=markup if last else None, do_quote=quote and i == 0
+                html, reply_markup=markup if last else None, do_quote=quote and i == 0
             )
         except TimedOut as exc:
             log.warning("sending a reply timed out (it was probably delivered): %s", exc)
@@ -151,30 +152,60 @@ async def _typing(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         log.info("typing action failed: %s", exc)
 
 
-def _refusal(svc: Services, user_id: int | None, question: str) -> str | None:
-    """Why a question is not processed (empty, too long, rate limited), or None."""
-    limit = svc.settings.max_question_chars
+def _lang(update: Update) -> str:
+    """The language of the bot's own words for this user (Telegram's `language_code`)."""
+    user = update.effective_user
+    return language(user.language_code if user else None)
+
+
+def _error_text(lang: str, error: ReportbotError) -> str:
+    """A domain error for the user: its own sentence, or its kind in the user's language."""
+    key = f"error_{type(error).__name__}"
+    if lang != "en" and key in MESSAGES.get(lang, {}):
+        return text(lang, key)
+    return esc(error)
+
+
+def _refusal(
+    svc: Services, user_id: int | None, question: str, lang: str, usage: str = "ask_usage"
+) -> str | None:
+    """Why a question is not processed (empty, not words, too long, rate limited), or None.
+
+    The length check is the library's (`prepare_question`, with the configured limit), done
+    before the rate limiter so that a refused question does not use up the user's allowance.
+    """
     if not question.strip():
-        return "Send me a question, for example: <code>/ask What are the main findings?</code>"
-    if len(question) > limit:
-        return (
-            f"That question is {len(question):,} characters long; the limit is {limit:,}. "
-            "Please ask about one thing at a time."
+        return text(lang, usage)
+    try:
+        answering.prepare_question(question, svc.settings.max_question_chars)
+    except QuestionTooLong as exc:
+        return text(
+            lang, "too_long", length=number(lang, exc.length), limit=number(lang, exc.limit)
         )
+    except InvalidQuestion:
+        return text(lang, "not_words")
     if user_id is not None and not svc.limiter.allow(user_id):
-        wait = svc.limiter.retry_in(user_id)
-        return f"You are asking faster than I can quote. Please try again in {wait} s."
+        return text(lang, "rate_limited", wait=svc.limiter.retry_in(user_id))
     return None
 
 
 async def _answer_and_reply(
-    update: Update, context: ContextTypes.DEFAULT_TYPE, question: str, offset: int = 0
+    update: Update,
+    context: ContextTypes.DEFAULT_TYPE,
+    question: str,
+    *,
+    offset: int = 0,
+    doc_ids: tuple[str, ...] = (),
 ) -> None:
-    """Shared by /ask, plain messages and More: refuse or answer, then send the reply."""
+    """Shared by /ask, plain messages and More: refuse or answer, then send the reply.
+
+    `doc_ids` restricts the search to those reports ("search in this report").
+    """
     svc = _svc(context)
     message = update.effective_message
     user = update.effective_user
-    refusal = _refusal(svc, user.id if user else None, question)
+    lang = _lang(update)
+    refusal = _refusal(svc, user.id if user else None, question, lang)
     if refusal:
         await message.reply_html(refusal)
         return
@@ -187,6 +218,7 @@ async def _answer_and_reply(
         k=ANSWER_PASSAGES,
         offset=offset,
         max_chars=svc.settings.max_question_chars,
+        filters=SearchFilter(doc_ids=doc_ids) if doc_ids else None,
     )
     question_id = await asyncio.to_thread(
         svc.state.record_question,
@@ -195,9 +227,23 @@ async def _answer_and_reply(
         chat_id=update.effective_chat.id if update.effective_chat else None,
         status=result.status,
         passages=len(result.passages),
+        doc_ids=doc_ids,
     )
-    keyboard = answer_keyboard(result, question_id, k=ANSWER_PASSAGES)
-    await _send(message, render_answer(result, offset=offset), keyboard)
+    within = index.document_listing(doc_ids[0])["title"] if len(doc_ids) == 1 else ""
+    keyboard = answer_keyboard(result, question_id, k=ANSWER_PASSAGES, lang=lang)
+    await _send(message, render_answer(result, offset=offset, lang=lang, within=within), keyboard)
+
+
+def _named_report(index: ReportIndex, text_after_command: str) -> tuple[str, str]:
+    """`/ask DOC_ID question` → (DOC_ID, question) when the first word is an indexed id."""
+    first, _, rest = text_after_command.partition(" ")
+    if not re.fullmatch(r"[\w.-]{1,200}", first):
+        return "", text_after_command
+    try:
+        index.document_listing(first)
+    except DocumentNotFound:
+        return "", text_after_command
+    return first, rest.strip()
 
 
 # --- user handlers ----------------------------------------------------------------------------
@@ -213,47 +259,67 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if (user and user.id in allowed) or (chat and chat.id in allowed):
         return
     if chat and chat.type == ChatType.PRIVATE and update.message:
-        await update.message.reply_text("Sorry, this bot is private.")
+        await update.message.reply_text(text(_lang(update), "private_bot"))
     raise ApplicationHandlerStop
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/start and /help: what the bot knows and how to use it."""
     svc = _svc(context)
+    lang = _lang(update)
     problem = ""
     try:
         documents = (await svc.index.get()).documents()
     except ReportbotError as exc:  # no index, or a damaged one: say which
-        documents, problem = [], f"\n\n⚠️ {esc(exc)}"
+        documents, problem = [], f"\n\n⚠️ {_error_text(lang, exc)}"
     user = update.effective_user
-    text = render_help(
-        documents, bot_username=context.bot.username, is_admin=svc.is_admin(user and user.id)
+    reply = render_help(
+        documents,
+        bot_username=context.bot.username,
+        is_admin=svc.is_admin(user and user.id),
+        lang=lang,
     )
-    await update.effective_message.reply_html(text + problem)
+    await update.effective_message.reply_html(reply + problem)
 
 
 async def sources_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/sources: list the indexed documents."""
     index = await _svc(context).index.get()
-    await _send(update.effective_message, render_sources(index.documents()))
+    await _send(update.effective_message, render_sources(index.documents(), lang=_lang(update)))
 
 
 async def ask_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """/ask QUESTION: answer with quoted passages."""
-    await _answer_and_reply(update, context, _question_text(update.effective_message, True))
+    """/ask QUESTION, or /ask DOC_ID QUESTION to search one report only."""
+    asked = _question_text(update.effective_message, True)
+    doc_id, question = _named_report(await _svc(context).index.get(), asked)
+    if doc_id and not question:
+        usage = text(_lang(update), "ask_doc_usage", doc_id=esc(doc_id))
+        await update.effective_message.reply_html(usage)
+        return
+    doc_ids = (doc_id,) if doc_id else ()
+    await _answer_and_reply(update, context, question, doc_ids=doc_ids)
 
 
 async def ask_message(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """A plain message (private chat) or one addressed to the bot (group) is a question."""
-    await _answer_and_reply(update, context, _question_text(update.effective_message, False))
+    """A plain message (private chat) or one addressed to the bot (group) is a question.
+
+    A reply to a "search in this report" prompt searches that report only.
+    """
+    message = update.effective_message
+    replied = message.reply_to_message
+    prompts = _report_prompts(context)
+    doc_id = prompts.get(replied.message_id) if replied else None
+    doc_ids = (doc_id,) if doc_id else ()
+    await _answer_and_reply(update, context, _question_text(message, False), doc_ids=doc_ids)
 
 
 async def check_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """/check CLAIM: say whether the reports support a claim, with the evidence quoted."""
     svc = _svc(context)
     message = update.effective_message
+    lang = _lang(update)
     claim = _question_text(message, True)
-    refusal = _refusal(svc, update.effective_user.id, claim)
+    refusal = _refusal(svc, update.effective_user.id, claim, lang, usage="check_usage")
     if refusal:
         await message.reply_html(refusal)
         return
@@ -262,17 +328,19 @@ async def check_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     verdict = await asyncio.to_thread(
         factcheck.check, index, claim, max_chars=svc.settings.max_question_chars
     )
-    await _send(message, render_verdict(verdict.to_dict(), index.documents()))
+    documents = [index.document_listing(d) for d in {e.doc_id for e in verdict.evidence}]
+    await _send(message, render_verdict(verdict, documents, lang=lang))
 
 
 async def more_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """More: the next passages for the same question."""
+    """More: the next passages for the same question (in the same report, if it named one)."""
     query = update.callback_query
     _, (question_id, offset) = parse_callback(query.data)
-    question = await asyncio.to_thread(_svc(context).state.question, question_id)
-    await query.answer(None if question else "That question has expired; please ask again.")
-    if question:
-        await _answer_and_reply(update, context, question, offset=offset)
+    asked = await asyncio.to_thread(_svc(context).state.asked, question_id)
+    await query.answer(None if asked else text(_lang(update), "question_expired"))
+    if asked:
+        question, doc_ids = asked
+        await _answer_and_reply(update, context, question, offset=offset, doc_ids=doc_ids)
 
 
 async def context_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -282,19 +350,50 @@ async def context_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     index = await _svc(context).index.get()
     chunk = index.chunk(chunk_id)
     neighbours = index.neighbours(chunk_id, before=1, after=1)
-    document = index.document(chunk["doc_id"])
+    document = index.document_listing(chunk["doc_id"])
     await query.answer()
-    await _send(query.message, [render_context(neighbours, chunk_id, document)])
+    reply = render_context(neighbours, chunk_id, document, lang=_lang(update))
+    await _send(query.message, [reply])
 
 
 async def source_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Source: the document's details and link."""
+    """Source: the document's details and link, with "search in this report"."""
     query = update.callback_query
     _, (chunk_id,) = parse_callback(query.data)
     index = await _svc(context).index.get()
     document = index.document_listing(index.chunk(chunk_id)["doc_id"])
+    lang = _lang(update)
     await query.answer()
-    await _send(query.message, [render_source(document)])
+    card = render_source(document, lang=lang)
+    await _send(query.message, [card], source_keyboard(chunk_id, lang=lang))
+
+
+MAX_REPORT_PROMPTS = 50  # per chat: open "search in this report" prompts remembered
+
+
+def _report_prompts(context: ContextTypes.DEFAULT_TYPE) -> dict[int, str]:
+    """This chat's open "search in this report" prompts: prompt message id → document id."""
+    chat_data = context.chat_data if context.chat_data is not None else {}
+    return chat_data.setdefault("report_prompts", {})
+
+
+async def search_report_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """🔍 under a source card: ask for a question about that report (reply or /ask DOC_ID)."""
+    query = update.callback_query
+    _, (chunk_id,) = parse_callback(query.data)
+    index = await _svc(context).index.get()
+    document = index.document_listing(index.chunk(chunk_id)["doc_id"])
+    lang = _lang(update)
+    await query.answer()
+    title = fit(document["title"] or text(lang, "untitled"), 300)
+    prompt = await query.message.reply_html(
+        text(lang, "search_doc_prompt", title=title, doc_id=esc(document["id"])),
+        reply_markup=ForceReply(selective=True),
+    )
+    prompts = _report_prompts(context)
+    prompts[prompt.message_id] = document["id"]
+    for old in list(prompts)[:-MAX_REPORT_PROMPTS]:
+        del prompts[old]
 
 
 async def feedback_button(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -304,15 +403,16 @@ async def feedback_button(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     stored = await asyncio.to_thread(
         _svc(context).state.record_feedback, question_id, query.from_user.id, value
     )
-    await query.answer("Thanks for the feedback!" if stored else "That question has expired.")
+    await query.answer(text(_lang(update), "feedback_thanks" if stored else "feedback_expired"))
 
 
 async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """@bot question in any chat: the top passages as results, each inserting quote + citation."""
     svc = _svc(context)
     query = update.inline_query
+    lang = _lang(update)
     question = query.query.strip()
-    if len(question) < 3 or _refusal(svc, query.from_user.id, question):
+    if len(question) < 3 or _refusal(svc, query.from_user.id, question, lang):
         await query.answer([], cache_time=5, is_personal=True)
         return
     index = await svc.index.get()
@@ -323,7 +423,7 @@ async def inline_query(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         k=INLINE_PASSAGES,
         max_chars=svc.settings.max_question_chars,
     )
-    await query.answer(inline_results(result), cache_time=300)
+    await query.answer(inline_results(result, lang=lang), cache_time=300)
 
 
 async def ignore(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -446,7 +546,7 @@ async def refuse(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     log.info(
         "refused admin action from user %s", update.effective_user and update.effective_user.id
     )
-    await update.effective_message.reply_text(NOT_ADMIN)
+    await update.effective_message.reply_text(text(_lang(update), "not_admin"))
 
 
 def _ingest_job(
@@ -482,9 +582,10 @@ def _remove_job(
 async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log the error (with traceback when unexpected) and tell the user, if there is one."""
     error = context.error
+    lang = _lang(update) if isinstance(update, Update) else "en"
     if isinstance(error, ReportbotError):
         log.warning("%s: %s", type(error).__name__, error)
-        text = f"⚠️ {esc(error)}"
+        reply = f"⚠️ {_error_text(lang, error)}"
     elif isinstance(error, Forbidden):
         log.info("cannot reach the user (blocked the bot or left the chat): %s", error)
         return
@@ -495,15 +596,15 @@ async def on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         return
     else:
         log.error("unhandled error in update handling", exc_info=error)
-        text = SORRY
+        reply = text(lang, "sorry")
     if not isinstance(update, Update):
         return
     try:
         if update.callback_query:
-            await update.callback_query.answer(re.sub(r"<[^>]+>", "", text)[:190])
+            await update.callback_query.answer(re.sub(r"<[^>]+>", "", reply)[:190])
         elif update.inline_query:
             await update.inline_query.answer([], cache_time=0)
         elif update.effective_message and update.effective_chat:
-            await update.effective_message.reply_html(text)
+            await update.effective_message.reply_html(reply)
     except TelegramError as exc:
         log.warning("could not tell the user about the error: %s", exc)

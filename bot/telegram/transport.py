@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import httpx
@@ -11,6 +12,7 @@ from telegram.error import (
     NetworkError,
     TimedOut,
 )
+from telegram.ext import AIORateLimiter
 from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
 log = logging.getLogger(__name__)
@@ -60,14 +62,40 @@ class RetryingRequest(HTTPXRequest):
                 unsent = isinstance(exc.__cause__, httpx.ConnectTimeout | httpx.PoolTimeout)
                 if last or not unsent:
                     raise
-                log.warning("%s: %s; retrying (%d/%d)", endpoint, exc, attempt, self.attempts)
+                log.info("%s: %s; retrying (%d/%d)", endpoint, exc, attempt, self.attempts)
             except NetworkError as exc:
                 if last:
                     raise
-                log.warning("%s: %s; retrying (%d/%d)", endpoint, exc, attempt, self.attempts)
+                log.info("%s: %s; retrying (%d/%d)", endpoint, exc, attempt, self.attempts)
             else:
                 if code < 500 or last:
                     return code, payload
-                log.warning("%s: HTTP %d; retrying (%d/%d)", endpoint, code, attempt, self.attempts)
+                log.info("%s: HTTP %d; retrying (%d/%d)", endpoint, code, attempt, self.attempts)
             await asyncio.sleep(self.backoff * 2 ** (attempt - 1))
         raise AssertionError("unreachable")
+
+
+# The bot's profile: decoration, set in the background at start-up (see `app.set_profile`).
+PROFILE_ENDPOINTS = frozenset({"setMyCommands", "setMyDescription", "setMyShortDescription"})
+
+
+class FloodLimiter(AIORateLimiter):
+    """PTB's `AIORateLimiter` (pacing, and retries after a 429 with `retry_after`) for every
+    request except the profile calls: a 429 on those is reported once by their caller instead
+    of being retried while logged as an error, and they never hold up answers."""
+
+    async def process_request(
+        self,
+        callback: Callable[..., Coroutine[Any, Any, Any]],
+        args: Any,
+        kwargs: dict[str, Any],
+        endpoint: str,
+        data: dict[str, Any],
+        rate_limit_args: int | None,
+    ) -> Any:
+        """See `BaseRateLimiter.process_request`."""
+        if endpoint in PROFILE_ENDPOINTS:
+            return await callback(*args, **kwargs)
+        return await super().process_request(
+            callback, args, kwargs, endpoint, data, rate_limit_args
+        )
