@@ -56,7 +56,12 @@ def index_dir(built_index: Path, tmp_path: Path) -> Path:
 
 @asynccontextmanager
 async def running_bot(
-    stub: BotApiStub, index_dir: Path, request: RetryingRequest | None = None, **overrides: Any
+    stub: BotApiStub,
+    index_dir: Path,
+    request: RetryingRequest | None = None,
+    *,
+    get_updates_request: RetryingRequest | None = None,
+    **overrides: Any,
 ) -> AsyncIterator[Application]:
     """The bot as `reportbot run` starts it (initialize, post_init, polling), on the stand-in."""
     settings = Settings(
@@ -66,16 +71,25 @@ async def running_bot(
         admin_ids=frozenset({ADMIN}),
         **overrides,
     )
-    app = build_application(settings, embedder=HashEmbedder(), request=request)
+    app = build_application(
+        settings, embedder=HashEmbedder(), request=request, get_updates_request=get_updates_request
+    )
+
+    def polling_error(exc: Exception) -> None:  # what run_polling() passes: to the error handler
+        app.create_task(app.process_error(update=None, error=exc))
+
     async with app:
         await app.post_init(app)  # run_polling() would call it; here we drive the app ourselves
         await app.start()
-        await app.updater.start_polling(poll_interval=0.01, timeout=0, **polling_options())
+        await app.updater.start_polling(
+            poll_interval=0.01, timeout=0, error_callback=polling_error, **polling_options()
+        )
         try:
             yield app
         finally:
             await app.updater.stop()
             await app.stop()
+            await app.post_stop(app)
 
 
 def run(
@@ -148,9 +162,7 @@ def test_start_and_help_explain_with_examples_and_commands_are_registered(index_
         assert {"ask", "sources", "help", "start", "check"} <= set(menus["default", language])
         assert "add" not in menus["default", language] and "add" in menus["chat", language]
     assert set(stub.profile) == {
-        (kind, language)
-        for kind in ("description", "short_description")
-        for language in ("", "es")
+        (kind, language) for kind in ("description", "short_description") for language in ("", "es")
     }
 
 
