@@ -227,8 +227,8 @@ class SentMessage:
             if (self.parse_mode or "").upper() == "HTML"
             else self.text,
         }
-        if self.reply_markup:
-            data["reply_markup"] = self.reply_markup
+        if self.reply_markup and "inline_keyboard" in self.reply_markup:
+            data["reply_markup"] = self.reply_markup  # Telegram echoes inline keyboards only
         return data
 
 

@@ -594,3 +594,61 @@ def test_buttons_on_an_answer_from_a_removed_document_explain_instead_of_failing
     assert len(stub.messages(USER)) == 1  # no new message, no crash
     for reply in stub.callback_answers:
         assert "No passage" in reply["text"] and "Something went wrong" not in reply["text"]
+
+
+# --- search in one report -----------------------------------------------------------------------
+
+TECHLOY = "techloy-argentina-wants-to-be-an-ai-hub"
+
+
+def citations(message: SentMessage) -> list[str]:
+    """The citation of each quote in an answer (what follows its blockquote, to the line end)."""
+    import re
+
+    return [parse_telegram_html(c) for c in re.findall(r"</blockquote>(— [^\n]*)", message.text)]
+
+
+def test_ask_naming_a_report_searches_only_that_report(index_dir: Path) -> None:
+    async def scenario(stub: BotApiStub) -> None:
+        stub.push_message(f"/ask {QUESTION}")
+        await replies(stub, USER, 1)
+        stub.push_message(f"/ask {TECHLOY} {QUESTION}")
+        await replies(stub, USER, 2)
+        stub.push_message(f"/ask {TECHLOY}")
+        await replies(stub, USER, 3)
+
+    everywhere, within, usage = run(index_dir, scenario).messages(USER)
+    assert any("Argencon" in c for c in citations(everywhere))
+    # Restricted to the Techloy article: every passage quoted is from it, or it says it has none.
+    if quoted(within):
+        assert citations(within) and all("Techloy" in c for c in citations(within))
+    else:
+        assert "Argentina Wants to Be an AI Hub</i> does not seem to cover" in within.text
+    assert f"/ask {TECHLOY} question" in shown(usage)
+
+
+def test_search_in_this_report_button_then_a_reply_and_more_stay_in_the_report(
+    index_dir: Path,
+) -> None:
+    async def scenario(stub: BotApiStub) -> None:
+        stub.push_message(f"/ask {TECHLOY} Where are the brightest AI graduates going?")
+        (answer,) = await replies(stub, USER, 1)
+        stub.push_callback(answer, buttons(answer)["📄 Source 1"])
+        source = (await replies(stub, USER, 2))[1]
+        stub.push_callback(source, buttons(source)["🔍 Search in this report"])
+        prompt = (await replies(stub, USER, 3))[2]
+        stub.push_message(QUESTION, reply_to=prompt)  # answered from Argencon when unrestricted
+        restricted = (await replies(stub, USER, 4))[3]
+        if "More ▸" in buttons(restricted):
+            stub.push_callback(restricted, buttons(restricted)["More ▸"])
+            await replies(stub, USER, 5)
+
+    stub = run(index_dir, scenario)
+    answer, source, prompt, *restricted = stub.messages(USER)
+    assert quoted(answer) and all("Techloy" in c for c in citations(answer))
+    assert "Publisher: Techloy" in shown(source)
+    assert prompt.reply_markup == {"force_reply": True, "selective": True}
+    assert "Reply to this message with your question about Argentina Wants" in shown(prompt)
+    for reply in restricted:
+        assert all("Techloy" in c for c in citations(reply)), shown(reply)
+        assert quoted(reply) or "does not seem to cover" in shown(reply)

@@ -261,6 +261,7 @@ def build_application(
             CallbackQueryHandler(handlers.more_button, pattern=r"^more:"),
             CallbackQueryHandler(handlers.context_button, pattern=r"^ctx:"),
             CallbackQueryHandler(handlers.source_button, pattern=r"^src:"),
+            CallbackQueryHandler(handlers.search_report_button, pattern=r"^sdoc:"),
             CallbackQueryHandler(handlers.feedback_button, pattern=r"^fb:"),
             InlineQueryHandler(handlers.inline_query),
             TypeHandler(Update, handlers.ignore),
