@@ -216,7 +216,12 @@ _PP_PHRASES = (
     ("percentage", "points"), ("percentage", "point"), ("pp",), ("ppt",), ("ppts",),
     ("p", ".", "p", "."), ("puntos", "porcentuales"), ("punto", "porcentual"),
 )  # fmt: skip
-_BP_PHRASES = (("basis", "points"), ("basis", "point"), ("bps",), ("bp",))
+_BP_PHRASES: tuple[tuple[str, ...], ...] = (
+    ("basis", "points"),
+    ("basis", "point"),
+    ("bps",),
+    ("bp",),
+)
 _BP_PHRASES += (("puntos", "básicos"), ("puntos", "basicos"))
 
 _LOWER = (
@@ -241,9 +246,19 @@ for _phrases, _qual in ((_LOWER, "lower_bound"), (_UPPER, "upper_bound"), (_APPR
     for _p in _phrases:
         _QUALIFIER_PHRASES[tuple(_p.split())] = _qual
 _MAX_QUALIFIER_LEN = max(len(k) for k in _QUALIFIER_PHRASES)
-_LOWER_POSTFIX = (("or", "more"), ("or", "above"), ("or", "higher"), ("and", "above"))
+_LOWER_POSTFIX: tuple[tuple[str, ...], ...] = (
+    ("or", "more"),
+    ("or", "above"),
+    ("or", "higher"),
+    ("and", "above"),
+)
 _LOWER_POSTFIX += (("or", "over"), ("o", "más"), ("o", "mas"), ("y", "más"))
-_UPPER_POSTFIX = (("or", "less"), ("or", "fewer"), ("or", "below"), ("or", "under"))
+_UPPER_POSTFIX: tuple[tuple[str, ...], ...] = (
+    ("or", "less"),
+    ("or", "fewer"),
+    ("or", "below"),
+    ("or", "under"),
+)
 _UPPER_POSTFIX += (("o", "menos"),)
 _YEAR_LOWER = {"since", "after", "from", "desde", "después"}
 _YEAR_UPPER = {"until", "till", "by", "before", "through", "antes", "hasta"}
@@ -578,9 +593,10 @@ def _parse_core(t: _Text, i: int, currency: bool, second: bool = False) -> _Num 
                     num.value, num.precision = read[0], 10.0 ** -read[1]
             num.ambiguous = cue is None
     else:
-        num = _parse_words(t, i)
-        if num is None:
+        words_num = _parse_words(t, i)
+        if words_num is None:
             return None
+        num = words_num
     # Scale words and abbreviations after the number.
     num.last = num.end - 1
     j = num.end
@@ -1245,8 +1261,8 @@ def _format_time(fig: Figure) -> str:
     low = fig.low if fig.low is not None else fig.value
     high = fig.high
     if fig.kind == "year":
-        year = str(round(fig.value))
-        return {"lower_bound": "since ", "upper_bound": "by "}.get(fig.qualifier, "") + year
+        label = str(round(fig.value))
+        return {"lower_bound": "since ", "upper_bound": "by "}.get(fig.qualifier, "") + label
     if high is None:
         return _number(low)
     span = high - low

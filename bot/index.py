@@ -31,6 +31,7 @@ import sqlite_utils
 from bot import store, vectors
 from bot.embedding import Embedder
 from bot.errors import DocumentNotFound, IndexCorrupt, IndexMismatch, IndexMissing, ReportbotError
+from bot.models import VerifyResult
 
 log = logging.getLogger(__name__)
 
@@ -280,12 +281,12 @@ def _derived_table_problems(db, chunk_ids: set[int], dimension: int) -> list[str
     return problems
 
 
-def verify(index_dir: Path) -> dict[str, Any]:
+def verify(index_dir: Path) -> VerifyResult:
     """Check that the live generation is whole and self-consistent.
 
     Every chunk has exactly one vector and every vector one chunk; the FTS index matches the
     chunks; every chunk is the exact slice of its document it claims to be; the metadata's
-    counts agree. Returns counts and a list of problems (empty when all is well).
+    counts agree. Returns the counts and the problems found (none when all is well).
     """
     gen_dir = generation_dir(index_dir)
     meta = read_meta(gen_dir)
@@ -331,15 +332,14 @@ def verify(index_dir: Path) -> dict[str, Any]:
         documents, chunk_ids = 0, set()
     finally:
         db.close()
-    return {
-        "generation": gen_dir.name,
-        "model": meta.get("model"),
-        "documents": documents,
-        "chunks": len(chunk_ids),
-        "vectors": int(vecs.ntotal),
-        "problems": problems,
-        "ok": not problems,
-    }
+    return VerifyResult(
+        generation=gen_dir.name,
+        model=meta.get("model"),
+        documents=documents,
+        chunks=len(chunk_ids),
+        vectors=int(vecs.ntotal),
+        problems=tuple(problems),
+    )
 
 
 class IndexHolder:

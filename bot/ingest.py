@@ -17,13 +17,14 @@ import re
 import shutil
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+import faiss
 import numpy as np
 from filelock import FileLock, Timeout
 
@@ -44,11 +45,11 @@ from bot.errors import (
 )
 from bot.figures import figure_rows
 from bot.models import DocumentMeta, RawDocument
+from bot.progress import Progress, ProgressEvent
 from bot.text import highlight_spans
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[str, int, int], None]  # stage, done, total
 EMBED_BATCH = 64
 EMBED_SLICE = 4096  # texts encoded per call (their sentence vectors are written after each)
 LOCK_NAME = "ingest.lock"
@@ -111,19 +112,22 @@ def ingest(
     `sync` also removes documents that came from one of the given folders and are gone now.
     `meta` overrides the citation metadata (for a single uploaded document).
     """
-    sources = [str(s) for s in sources]
+    names = [str(s) for s in sources]
     failed: list[tuple[str, str]] = []
     paths: list[str] = []
-    for source in sources:
+    for source in names:
         try:
             paths.extend(loaders.iter_sources([source]))
         except (UnsupportedFormat, BadDocument, FetchError, FileNotFoundError) as exc:
             failed.append((source, _one_line(exc)))
+            if progress:
+                progress(ProgressEvent("extracting", failed=failed[-1]))
 
     def load_all() -> Iterator[RawDocument]:
+        pages = 0  # of the documents before this one (each is cleaned and chunked once yielded)
         for i, path in enumerate(paths):
             if progress:
-                progress("reading", i, len(paths))
+                progress(ProgressEvent("extracting", i, len(paths), pages))
             try:
                 raw = loaders.load(
                     path,
@@ -133,12 +137,15 @@ def ingest(
                 )
             except (UnsupportedFormat, BadDocument, FetchError, OSError) as exc:
                 failed.append((path, _one_line(exc)))
+                if progress:
+                    progress(ProgressEvent("extracting", failed=failed[-1]))
                 continue
+            pages += len(raw.pages)
             yield raw
         if progress:
-            progress("reading", len(paths), len(paths))
+            progress(ProgressEvent("extracting", len(paths), len(paths), pages))
 
-    folders = [_source_key(s) for s in sources if Path(s).is_dir()] if sync else []
+    folders = [_source_key(s) for s in names if Path(s).is_dir()] if sync else []
     report = _apply(
         Path(index_dir),
         load_all(),
@@ -281,7 +288,7 @@ class _Builder:
             finally:
                 src.close()
                 dst.close()
-            self.vectors = vectors.read(live_dir / idx.VECTORS_NAME)
+            self.vectors: faiss.Index | None = vectors.read(live_dir / idx.VECTORS_NAME)
             self.index_type = meta.get("index_type", "Flat")
         else:
             self.vectors = None
@@ -312,9 +319,12 @@ class _Builder:
             report.removed.append(doc_id)
 
         for raw in docs:
+            failures = len(report.failed)
             outcome = self._put(raw, pending, dropped, reusable, report)
             if outcome:
                 seen.add(outcome)
+            if progress and len(report.failed) > failures:
+                progress(ProgressEvent("extracting", failed=report.failed[-1]))
 
         for folder in prune_folders:
             for row in self.db.query("SELECT id, source FROM documents"):
@@ -326,13 +336,22 @@ class _Builder:
         report.documents_total = self.db["documents"].count
         report.chunks_total = self.db["chunks"].count
         publish = report.changed or self.fresh
+
+        def step(n: int) -> None:  # the writing phase: vocabulary, vectors and metadata, fsync
+            if progress:
+                progress(ProgressEvent("writing", n, 3))
+
         if publish:
+            step(0)
             store.refresh_vocab(self.db)
+            step(1)
             self._write(report)
+            step(2)
         self.db.close()
         if publish:  # the one fsync of the staged database (commits skipped theirs)
             with open(self.staging / idx.DB_NAME, "rb") as fh:
                 os.fsync(fh.fileno())
+            step(3)
         return report
 
     def _put(self, raw, pending, dropped, reusable, report) -> str | None:
@@ -367,7 +386,7 @@ class _Builder:
         with self.db.atomic():
             if existing:
                 dropped += self._delete(doc_id, reusable)
-            self.db["documents"].insert(
+            self.db.table("documents").insert(
                 {
                     "id": doc_id,
                     "title": meta.title or _first_line(clean.text) or doc_id,
@@ -390,7 +409,7 @@ class _Builder:
                 text = clean.text[span.start : span.end]
                 text_hash = hashlib.sha256(text.encode()).hexdigest()
                 chunk_id = (
-                    self.db["chunks"]
+                    self.db.table("chunks")
                     .insert(
                         {
                             "doc_id": doc_id,
@@ -405,6 +424,7 @@ class _Builder:
                     )
                     .last_pk
                 )
+                assert chunk_id is not None  # sqlite-utils types last_pk as optional
                 pending.append((chunk_id, text, text_hash))
                 self._store_figures(chunk_id, doc_id, text, span.start)
         (report.updated if existing else report.added).append(doc_id)
@@ -414,7 +434,7 @@ class _Builder:
         """Every figure in a chunk, with the sentence it stands in: the fact-checker's list."""
         rows = figure_rows(text, offset, chunk_id=chunk_id, doc_id=doc_id)
         if rows:
-            self.db["figures"].insert_all(rows)
+            self.db.table("figures").insert_all(rows)
 
     def _find_existing(self, raw: RawDocument) -> dict | None:
         if raw.doc_id:
@@ -464,8 +484,9 @@ class _Builder:
             else:
                 fresh.append((chunk_id, text))
         log.info("embedding %d chunks (%d reuse an existing vector)", len(fresh), len(reuse_ids))
-        reused = vectors.reconstruct(self.vectors, reuse_from) if reuse_from else None
+        reused = None
         if self.vectors is not None:
+            reused = vectors.reconstruct(self.vectors, reuse_from) if reuse_from else None
             vectors.remove(self.vectors, dropped)
         blobs = [
             self.sentence_blobs.get(src) or self._live_sentence_blob(src) for src in reuse_from
@@ -501,6 +522,8 @@ class _Builder:
         slices of EMBED_SLICE so the sentence vectors of a big ingest never sit in memory at
         once.
         """
+        if progress:
+            progress(ProgressEvent("embedding", 0, len(fresh)))
         if not fresh:
             return np.zeros((0, 0), dtype=np.float32)
         order = sorted(range(len(fresh)), key=lambda i: len(fresh[i][1]))
@@ -509,7 +532,7 @@ class _Builder:
             part = order[start : start + EMBED_SLICE]
             texts = [fresh[i][1] for i in part]
             report = (
-                (lambda d, _t, s=start: progress("embedding", s + d, len(fresh)))
+                (lambda d, _t, s=start: progress(ProgressEvent("embedding", s + d, len(fresh))))
                 if progress
                 else None
             )
@@ -524,11 +547,12 @@ class _Builder:
                 out = np.zeros((len(fresh), vecs.shape[1]), dtype=np.float32)
             out[part] = vecs
             self._store_sentence_vectors([fresh[i][0] for i in part], map(_f16, span_vectors))
+        assert out is not None  # fresh is not empty
         return out
 
     def _store_sentence_vectors(self, chunk_ids, blobs) -> None:
         with self.db.atomic():
-            self.db["sentence_vectors"].insert_all(
+            self.db.table("sentence_vectors").insert_all(
                 (
                     {"chunk_id": cid, "vectors": blob}
                     for cid, blob in zip(chunk_ids, blobs, strict=True)
@@ -544,6 +568,7 @@ class _Builder:
         return row[0] if row else None
 
     def _write(self, report: IngestReport) -> None:
+        assert self.vectors is not None  # `_embed` made one if the index had none
         try:
             vectors.write(self.vectors, self.staging / idx.VECTORS_NAME)
         except RuntimeError as exc:  # FAISS reports a failed write (disk full) as RuntimeError
@@ -598,13 +623,11 @@ def _same_meta(row: dict, meta: DocumentMeta) -> bool:
 
 
 def _source_key(source: str) -> str:
+    """Where a document came from: its URL, or its absolute path, whatever the working directory
+    of the ingest (a relative key would name another file, or none, from elsewhere: /reindex)."""
     if "://" in source:
         return source
-    path = Path(source).resolve()
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
+    return str(Path(source).resolve())
 
 
 def _under(source: str, folder: str) -> bool:

@@ -58,7 +58,7 @@ def search(
     if sum(costs.values()) <= LEXICAL_BUDGET:
         return _fts_bm25(index, parts, limit, allowed)
     also = [c for c in also if allowed is None or c in allowed]
-    kept = within_budget(costs) or ([] if also else [min(costs, key=costs.get)])
+    kept = within_budget(costs) or ([] if also else [min(costs, key=costs.__getitem__)])
     pool = [cid for cid, _ in _fts_bm25(index, kept, RESCORE_POOL, allowed)] if kept else []
     seen = set(pool)
     pool += [c for c in also if c not in seen]
@@ -309,7 +309,7 @@ WORD_CACHE = 100_000  # words whose tokens are kept (cleared when full)
 
 def word_stems(words: list[str]) -> list[list[str]]:
     """`stems` of short texts (a question's words), remembered, the new ones in one pass."""
-    found = {w: _word_cache.get(w) for w in words}  # a local view: other threads may clear
+    found: dict[str, list[str] | None] = {w: _word_cache.get(w) for w in words}  # local view
     missing = [w for w, toks in found.items() if toks is None]
     if missing:
         fresh = dict(zip(missing, stems_many(missing), strict=True))
@@ -317,7 +317,7 @@ def word_stems(words: list[str]) -> list[list[str]]:
         if len(_word_cache) + len(fresh) > WORD_CACHE:
             _word_cache.clear()
         _word_cache.update(fresh)
-    return [found[w] for w in words]
+    return [found[w] or [] for w in words]  # every word is found by now
 
 
 def stems_many(texts: list[str]) -> list[list[str]]:

@@ -152,3 +152,22 @@ class Verdict:
             "evidence": [e.to_dict() for e in self.evidence],
             "explanation": self.explanation,
         }
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """What `verify(index_dir)` found: the live generation's counts and its problems, if any."""
+
+    generation: str
+    model: str | None
+    documents: int
+    chunks: int
+    vectors: int
+    problems: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "problems": list(self.problems), "ok": self.ok}

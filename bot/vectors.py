@@ -47,7 +47,7 @@ def new_index(dimension: int, index_type: str = "Flat") -> faiss.Index:
     index = faiss.index_factory(dimension, index_type, faiss.METRIC_INNER_PRODUCT)
     ivf = faiss.extract_index_ivf(index)
     ivf.nprobe = max(1, ivf.nlist // PROBE_SHARE)
-    ivf.set_direct_map_type(faiss.DirectMap.Hashtable)
+    ivf.set_direct_map_type(faiss.DirectMap.Hashtable)  # type: ignore[attr-defined]  # faiss's stubs
     return index
 
 
@@ -63,7 +63,8 @@ def add(index: faiss.Index, ids: np.ndarray, vectors: np.ndarray) -> None:
 
 def remove(index: faiss.Index, ids: list[int]) -> None:
     if ids:
-        index.remove_ids(np.asarray(ids, dtype=np.int64))
+        # faiss's Python wrapper takes an id array; its stubs know only IDSelector
+        index.remove_ids(np.asarray(ids, dtype=np.int64))  # type: ignore[arg-type]
 
 
 def ids(index: faiss.Index) -> np.ndarray:
@@ -71,6 +72,7 @@ def ids(index: faiss.Index) -> np.ndarray:
     if hasattr(inner, "id_map"):
         return faiss.vector_to_array(inner.id_map)
     lists = faiss.extract_index_ivf(index).invlists
+    assert lists is not None  # an IVF index always has its lists
     parts = [
         faiss.rev_swig_ptr(lists.get_ids(i), lists.list_size(i)).copy()
         for i in range(lists.nlist)

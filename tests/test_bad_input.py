@@ -226,6 +226,6 @@ def test_a_folder_of_hostile_documents_leaves_the_index_sound(tmp_path, monkeypa
     mixed = runner.invoke(cli, ["ingest", "-q", str(bad), str(good), *where])
     assert mixed.exit_code == 1 and "2 added" in mixed.output, mixed.output
     result = verify(index_dir)
-    assert result["ok"] and result["documents"] == 4
+    assert result.ok and result.documents == 4
     index = ReportIndex.open(index_dir, HashEmbedder())
     assert {d["id"] for d in index.documents()} >= {"cafe", "cafe-es"}

@@ -124,3 +124,27 @@ def test_figures_lists_each_figure_with_its_sentence(run):
     assert "20.8%" in by_text and "year-on-year growth" in by_text["20.8%"]["sentence"]
     result = CliRunner().invoke(cli, ["figures", "no-such-report"])
     assert result.exit_code == 1 and "no-such-report" in result.output
+
+
+def test_a_date_that_is_not_one_is_a_usage_error(run):
+    result = CliRunner().invoke(cli, ["ask", "--since", "2024-13", "Who leads Argencon?"])
+    assert result.exit_code == 2
+    assert "'2024-13' is not a date: use YYYY, YYYY-MM or YYYY-MM-DD." in result.output
+
+
+def test_eval_errors_are_one_line_like_the_other_commands(tmp_path):
+    result = CliRunner().invoke(cli, ["eval", str(tmp_path)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.output == (
+        f"Error: {tmp_path}/corpus.jsonl is missing: is {tmp_path} a BEIR dataset?\n"
+    )
+
+
+def test_every_json_flag_reads_the_same(run):
+    for name, command in cli.commands.items():
+        flags = [p for p in command.params if "--json" in getattr(p, "opts", ())]
+        if name in ("chat", "run"):
+            assert not flags
+            continue
+        assert len(flags) == 1 and flags[0].name == "as_json", name
+        assert flags[0].help.startswith(("Print ", "One JSON object")), name

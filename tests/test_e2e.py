@@ -117,7 +117,7 @@ def test_sigkill_mid_embedding_leaves_the_previous_index_serving(tmp_path, real_
     proc.wait()
 
     assert current_generation(index_dir) == before
-    assert verify(index_dir)["ok"] and verify(index_dir)["documents"] == 2
+    assert verify(index_dir).ok and verify(index_dir).documents == 2
     index = ReportIndex.open(index_dir, real_embedder)
     assert (
         "20 A100-level GPUs"
@@ -127,4 +127,4 @@ def test_sigkill_mid_embedding_leaves_the_previous_index_serving(tmp_path, real_
     report = ingest(index_dir, [big], embedder=real_embedder)  # the lock died with the process
     assert len(report.added) == 120
     result = verify(index_dir)
-    assert result["ok"] and result["documents"] == 122
+    assert result.ok and result.documents == 122

@@ -451,6 +451,10 @@ def test_admin_remove_reindex_and_add_errors(index_dir: Path) -> None:
     listing = shown(stub.messages(USER)[0])
     assert "1 documents" in listing and "AI Hub" not in listing
     assert "Rebuil" in stub.messages(ADMIN)[2].edits[0] and "1 added" in reindexed
+    # The status message followed the phases (bot.progress), then showed the outcome.
+    assert any(e.startswith("⏳ extracting: ") for e in stub.messages(ADMIN)[2].edits), (
+        stub.messages(ADMIN)[2].edits
+    )
     assert "no-such-doc" in missing or "0 removed" in missing
 
 

@@ -27,6 +27,7 @@ from bot.errors import ReportbotError
 from bot.models import DocumentMeta, RawDocument
 
 if TYPE_CHECKING:
+    from bot.answering import Mode
     from bot.embedding import Embedder
     from bot.index import ReportIndex
 
@@ -347,7 +348,7 @@ def _fusion_settings() -> dict[str, Any]:
 def run_eval(
     dataset_dir: Path,
     split: str = "test",
-    mode: str = "hybrid",
+    mode: Mode = "hybrid",
     *,
     embedder: Embedder | None = None,
     model: str | None = None,

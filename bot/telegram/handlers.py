@@ -45,6 +45,7 @@ from bot.config import Settings
 from bot.errors import DocumentNotFound, InvalidQuestion, QuestionTooLong, ReportbotError
 from bot.index import IndexHolder, ReportIndex
 from bot.models import DocumentMeta, SearchFilter
+from bot.progress import IngestProgress, Progress, ProgressEvent
 from bot.telegram.messages import MESSAGES, language, number, text
 from bot.telegram.render import (
     answer_keyboard,
@@ -434,32 +435,33 @@ async def ignore(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 # --- admin handlers ---------------------------------------------------------------------------
 
 
-class _StatusProgress:
-    """Edits one status message with ingest progress, at most once a second, never after done."""
+class StatusProgress(IngestProgress):
+    """Follows an ingest (phase, counts, rate, time left: `bot.progress`) in one status message,
+    edited at most once a second and never after the outcome is shown."""
 
     def __init__(self, status: Message, loop: asyncio.AbstractEventLoop) -> None:
+        super().__init__()
         self.status = status
         self.loop = loop
         self.lock = asyncio.Lock()
         self.done = False
         self.last = 0.0
 
-    def __call__(self, stage: str, done: int, total: int) -> None:
-        """Called from the ingest thread."""
+    def on_event(self, event: ProgressEvent) -> None:
+        """Called from the ingest thread once the event is counted."""
         now = time.monotonic()
         if now - self.last < 1.0:
             return
         self.last = now
-        text = f"⏳ {esc(stage)}… {done}/{total}" if total else f"⏳ {esc(stage)}…"
-        asyncio.run_coroutine_threadsafe(self.edit(text), self.loop)
+        asyncio.run_coroutine_threadsafe(self.edit(esc(self.status_text())), self.loop)
 
-    async def edit(self, text: str, *, final: bool = False) -> None:
+    async def edit(self, html: str, *, final: bool = False) -> None:
         async with self.lock:
             if self.done:
                 return
             self.done = final
             with contextlib.suppress(BadRequest):  # "message is not modified"
-                await self.status.edit_text(text, parse_mode=ParseMode.HTML)
+                await self.status.edit_text(html, parse_mode=ParseMode.HTML)
 
 
 async def _ingest_with_status(
@@ -467,7 +469,7 @@ async def _ingest_with_status(
 ) -> None:
     """Run an ingest job off the loop, editing `status` with progress and then the outcome."""
     svc = _svc(context)
-    progress = _StatusProgress(status, asyncio.get_running_loop())
+    progress = StatusProgress(status, asyncio.get_running_loop())
     try:
         report = await asyncio.to_thread(job, progress)
     except ReportbotError as exc:
@@ -552,7 +554,7 @@ async def refuse(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 def _ingest_job(
     svc: Services,
     sources: list[Any],
-    progress: Callable[..., None],
+    progress: Progress,
     meta: DocumentMeta | None = None,
     rebuild: bool = False,
 ) -> ingest.IngestReport:
@@ -570,9 +572,7 @@ def _ingest_job(
     )
 
 
-def _remove_job(
-    svc: Services, doc_ids: list[str], progress: Callable[..., None]
-) -> ingest.IngestReport:
+def _remove_job(svc: Services, doc_ids: list[str], progress: Progress) -> ingest.IngestReport:
     return ingest.remove(svc.settings.index_dir, doc_ids, embedder=svc.embedder)
 
 

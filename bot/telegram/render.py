@@ -586,7 +586,7 @@ def render_verdict(
 
 def inline_results(answer: Answer, *, lang: str = "en") -> list[InlineQueryResultArticle]:
     """Inline-mode results: each inserts one quote with its citation."""
-    results = []
+    results: list[InlineQueryResultArticle] = []
     if answer.status != "found":
         return results
     for i, p in enumerate(answer.passages[:MAX_INLINE_RESULTS], 1):
