@@ -4,6 +4,7 @@ parser the Bot API stand-in uses to reject what Telegram would reject."""
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import get_args
 
@@ -12,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.figures import Comparison, Figure
-from bot.models import Answer, Evidence, Verdict, VerdictKind
+from bot.models import Answer, Evidence, Passage, Verdict, VerdictKind
 from bot.telegram.messages import MESSAGES
 from bot.telegram.render import (
     MAX_CALLBACK_DATA,
@@ -230,6 +231,9 @@ def test_verdict_rendering_from_typed_objects() -> None:
     assert "Claim: USD 50 billion · report: USD $30 billion" in shown
     plain = render_verdict(Verdict("x", "not_found", [], [], "No figures <here>."))
     assert "Not in the reports" in valid(plain[0]) and "No figures <here>." in valid(plain[0])
+    other = replace(evidence, outcome="other_period", period="FY2023")
+    shown_other = valid(render_verdict(Verdict("c", "not_found", [], [other], ""), documents)[0])
+    assert "another period (FY2023)" in shown_other and "differs" not in shown_other
     spanish = "\n".join(valid(m) for m in render_verdict(verdict, documents, lang="es"))
     assert "Contradicha" in spanish and "no coincide (67%)" in spanish and quote in spanish
 
@@ -352,3 +356,21 @@ def test_figures_in_the_key_sentence_are_underlined_and_escaped():
     quote = "Before. " + sentence
     passage = make_passage(quote, sentence, figures=figures)
     assert "<b>Exports &lt;b&gt;hit&lt;/b&gt; <u>USD $9.685 billion</u>" in render_passage(passage)
+
+
+@pytest.mark.skipif(
+    not hasattr(Passage, "link"), reason="Passage.section and Passage.link come with the pdf branch"
+)
+def test_citations_show_the_section_and_link_to_the_page_of_a_pdf() -> None:
+    passage = make_passage(
+        "Cash from operations was $7.9 billion.",
+        url="https://example.org/10k.pdf",
+        page=48,
+        location="page 48",
+        format="pdf",
+        section="Item 7. MD&A > Liquidity",
+    )
+    html = render_passage(passage)
+    assert 'href="https://example.org/10k.pdf#page=48"' in html
+    assert "Item 7. MD&amp;A &gt; Liquidity · page 48" in html
+    valid(html)

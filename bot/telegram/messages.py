@@ -96,6 +96,7 @@ EN: dict[str, str] = {
     "same": "✅ same",
     "differs": "❌ differs",
     "not_comparable": "not comparable",
+    "other_period": "🕒 another period",
     # errors users can meet (English shows the error's own sentence, which is more specific)
     "error_IndexMissing": "No reports are indexed yet: an admin can build the index.",
     "error_IndexCorrupt": "The index is damaged: an admin needs to rebuild it.",
@@ -189,6 +190,7 @@ ES: dict[str, str] = {
     "same": "✅ coincide",
     "differs": "❌ no coincide",
     "not_comparable": "no comparable",
+    "other_period": "🕒 otro periodo",
     "error_IndexMissing": (
         "Todavía no hay informes indexados: un administrador puede crear el índice."
     ),

@@ -175,6 +175,8 @@ def render_passage(
         passage.date,
         passage.location,
         _passage_link(passage),
+        # Passage.section and Passage.link come with the pdf branch; until it is merged here,
+        # passages have neither and the citation shows what they do have.
         section=getattr(passage, "section", "") or "",
         lang=lang,
     )
@@ -544,6 +546,9 @@ def _comparison(evidence: Evidence, lang: str) -> str:
         f"{text(lang, 'claim')}: <b>{fit(evidence.claim_figure.text, 200)}</b> · "
         f"{text(lang, 'report')}: <b>{fit(evidence.figure.text, 200)}</b>"
     )
+    if evidence.outcome == "other_period":  # never a contradiction: say which period it is
+        period = f" ({fit(evidence.period, 100)})" if evidence.period else ""
+        return f"{line} · {text(lang, 'other_period')}{period}"
     comparison = evidence.comparison
     if comparison is None:
         return line
