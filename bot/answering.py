@@ -28,7 +28,7 @@ import numpy as np
 
 from bot import lexical, vectors
 from bot.embedding import LEAN_MAX_TEXTS
-from bot.errors import InvalidQuestion
+from bot.errors import InvalidQuestion, QuestionTooLong
 from bot.figures import TIME_KINDS, Figure, parse_figures
 from bot.index import ReportIndex
 from bot.models import Answer, Passage, SearchFilter
@@ -70,9 +70,7 @@ def prepare_question(question: str, max_chars: int = MAX_QUESTION_CHARS) -> str:
             "Please send a question in words, e.g. “How many GPUs does the lab have?”"
         )
     if len(text) > max_chars:
-        raise InvalidQuestion(
-            f"That question is {len(text):,} characters long; please keep it under {max_chars:,}."
-        )
+        raise QuestionTooLong(len(text), max_chars)
     return text
 
 

@@ -443,7 +443,7 @@ def run(settings) -> None:
         click.echo("TELEGRAM_BOT_TOKEN is not set: starting the terminal chat.", err=True)
         click.get_current_context().invoke(chat, index_dir=settings.index_dir)
         return
-    from bot.telegram_bot import run_bot
+    from bot.telegram.app import run_bot
 
     run_bot(settings)
 

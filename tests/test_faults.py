@@ -35,7 +35,7 @@ from bot.errors import IndexLocked
 from bot.index import CURRENT, DB_NAME, META_NAME, VECTORS_NAME, ReportIndex, current_generation
 from bot.index import verify as verify_index
 from bot.ingest import LOCK_NAME, ingest
-from bot.telegram_bot import RetryingRequest
+from bot.telegram.transport import RetryingRequest
 from tests.botapi_stub import BotApiStub, Faults
 from tests.test_telegram_bot import QUESTION, TOKEN, quoted, replies, running_bot, shown
 

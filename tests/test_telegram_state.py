@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.botstate import BotState, RateLimiter, upload_path
+from bot.telegram.state import BotState, RateLimiter, upload_path
 
 
 def test_questions_from_many_threads_get_distinct_ids(tmp_path: Path) -> None:
