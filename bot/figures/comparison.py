@@ -10,6 +10,7 @@ from bot.figures.types import (
     TIME_KINDS,
     Comparison,
     Figure,
+    Rule,
 )
 from bot.figures.vocabulary import DURATION_SECONDS
 
@@ -80,12 +81,13 @@ def compare(claim: Figure, evidence: Figure) -> Comparison:
         lo, hi = _in_base(claim, claim.low), _in_base(claim, claim.high)
         ok = lo - slack <= ev <= hi + slack
         return Comparison(True, ok, rel, slack, "range")
-    rule = {
+    rules: dict[str, Rule] = {
         "approximate": "approximate",
         "lower_bound": "bound",
         "upper_bound": "bound",
         "range": "range",
-    }.get(evidence.qualifier, "rounding")
+    }
+    rule = rules.get(evidence.qualifier, "rounding")
     if claim.qualifier == "approximate" and rule == "rounding":
         rule = "approximate"
     ok = e_lo - 1e-9 * abs(ev) <= cv <= e_hi + 1e-9 * abs(ev) or (

@@ -70,8 +70,8 @@ def _format_time(fig: Figure) -> str:
     low = fig.low if fig.low is not None else fig.value
     high = fig.high
     if fig.kind == "year":
-        year = str(round(fig.value))
-        return {"lower_bound": "since ", "upper_bound": "by "}.get(fig.qualifier, "") + year
+        label = str(round(fig.value))
+        return {"lower_bound": "since ", "upper_bound": "by "}.get(fig.qualifier, "") + label
     if high is None:
         return _number(low)
     span = high - low

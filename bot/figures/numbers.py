@@ -197,9 +197,10 @@ def parse_core(t: Text, i: int, currency: bool, second: bool = False) -> Num | N
                     num.value, num.precision = read[0], 10.0 ** -read[1]
             num.ambiguous = cue is None
     else:
-        num = parse_words(t, i)
-        if num is None:
+        words_num = parse_words(t, i)
+        if words_num is None:
             return None
+        num = words_num
     # Scale words and abbreviations after the number.
     num.last = num.end - 1
     j = num.end

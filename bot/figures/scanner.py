@@ -8,12 +8,12 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, cast
 
 from bot.figures.numbers import Num, parse_core, read_numeral
 from bot.figures.timex import full_year, time_figure, time_spans
 from bot.figures.tokens import Text
-from bot.figures.types import TIME_KINDS, Figure
+from bot.figures.types import TIME_KINDS, Figure, Kind, Qualifier
 from bot.figures.vocabulary import (
     ARTICLES,
     BIG_WORDS,
@@ -513,7 +513,7 @@ def _postfix_qualifier(t: Text, j: int) -> tuple[str, int] | None:
 
 
 def _year_figure(t: Text, first: int, end: int, year: int, free: int) -> Figure:
-    qualifier = "exact"
+    qualifier: Qualifier = "exact"
     high: float = year + 1.0
     low: float = float(year)
     prev = t.low[first - 1] if first >= 1 and first - 1 >= free else ""
@@ -554,8 +554,9 @@ def _make(
         end=stop,
         value=value,
         unit=unit,
-        kind=kind,
-        qualifier=qualifier,
+        # The vocabulary tables hold only Kind and Qualifier values; their lookups are typed str.
+        kind=cast(Kind, kind),
+        qualifier=cast(Qualifier, qualifier),
         ambiguous=ambiguous,
         precision=precision,
     )

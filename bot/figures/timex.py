@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 
 from bot.figures.tokens import Text
-from bot.figures.types import Figure
+from bot.figures.types import Figure, Kind, Qualifier
 from bot.figures.vocabulary import (
     DATE_LINK,
     FISCAL_WORDS,
@@ -100,7 +100,13 @@ _TIME_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 
 
 def time_figure(
-    t: Text, start: int, end: int, kind: str, low: float, high: float, qualifier: str = "exact"
+    t: Text,
+    start: int,
+    end: int,
+    kind: Kind,
+    low: float,
+    high: float,
+    qualifier: Qualifier = "exact",
 ) -> Figure:
     return Figure(
         text=t.text[start:end],
