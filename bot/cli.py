@@ -305,10 +305,11 @@ def ask(question, k, as_json, filters, settings) -> None:
 
     index = _open(settings)
     color = sys.stdout.isatty()
-    narrow = {"filters": filters} if filters else {}  # TEMP until answer() takes filters=
     _each_line(
         question,
-        lambda text: answer(index, text, k=k, max_chars=settings.max_question_chars, **narrow),
+        lambda text: answer(
+            index, text, k=k, max_chars=settings.max_question_chars, filters=filters
+        ),
         lambda result: render_answer(result, color=color),
         as_json=as_json,
         key="question",
@@ -365,10 +366,11 @@ def check(claim, as_json, filters, settings) -> None:
     from bot.terminal import render_verdict
 
     index = _open(settings)
-    narrow = {"filters": filters} if filters else {}  # TEMP until check() takes filters=
     _each_line(
         claim,
-        lambda text: check_claim(index, text, max_chars=settings.max_question_chars, **narrow),
+        lambda text: check_claim(
+            index, text, max_chars=settings.max_question_chars, filters=filters
+        ),
         render_verdict,
         as_json=as_json,
         key="claim",
@@ -468,17 +470,51 @@ def run(settings) -> None:
 )
 @json_option("the figures")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar (or, piped, no progress lines).")
+@click.option("--sample", type=int, help="Question sets: ask at most this many, spread evenly.")
+@click.option("--lang", help="Question sets: ask only the questions in this language (en, es).")
 @domain_errors
-def eval_(dataset_dir, split, mode, rebuild, cache_dir, model, as_json, quiet) -> None:
-    """Score retrieval on a BEIR-layout dataset: nDCG@10, Recall@10/100, MRR@10, latency.
+def eval_(
+    dataset_dir, split, mode, rebuild, cache_dir, model, as_json, quiet, sample, lang
+) -> None:
+    """Score retrieval on a BEIR dataset, or answer-or-decline on a question set.
+
+    A folder with corpus/ and questions.jsonl is a question set (answer rate, hit@1/3,
+    highlight@1, share declined, per language); one with corpus.jsonl is BEIR (nDCG@10,
+    Recall@10/100, MRR@10). Both report latency.
+
+    A FinanceBench directory (questions.jsonl and pdfs/) is scored by page@1, page@5, doc@1 and
+    the share declined, over all filings and within the named filing.
 
     \b
     Example:
       reportbot eval ../shared/eval/scifact --split test --mode hybrid
+      reportbot eval ../shared/eval/squad --lang es
+      reportbot eval ../shared/eval/financebench
     """
-    from bot.evaluate import run_eval
-    from bot.terminal import render_eval
+    from bot.evaluate import run_eval, squad
+    from bot.evaluate.financebench import is_financebench, run_financebench
+    from bot.terminal import render_eval, render_financebench
 
+    if is_financebench(dataset_dir):
+        with _progress(quiet) or nullcontext() as progress:
+            pages = run_financebench(
+                dataset_dir, model=model, cache_root=cache_dir, rebuild=rebuild, progress=progress
+            )
+        _emit(pages.to_dict()) if as_json else click.echo(render_financebench(pages))
+        return
+    if squad.is_question_set(dataset_dir):
+        with _progress(quiet) or nullcontext() as progress:
+            found = squad.run_question_set(
+                dataset_dir,
+                model=model,
+                cache_root=cache_dir,
+                rebuild=rebuild,
+                limit=sample,
+                lang=lang,
+                progress=progress,
+            )
+        _emit(found.to_dict()) if as_json else click.echo("\n".join(squad.render(found)))
+        return
     with _progress(quiet) or nullcontext() as progress:
         result = run_eval(
             dataset_dir,

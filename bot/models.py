@@ -50,6 +50,32 @@ class RawDocument:
     content_hash: str  # sha256 of the source bytes
     doc_id: str = ""  # empty: derived from the source name at ingest
     meta: DocumentMeta = field(default_factory=DocumentMeta)  # title etc.; sidecar or extracted
+    found: dict[str, str] = field(default_factory=dict)  # meta field -> where it came from
+
+
+@dataclass(frozen=True)
+class Document:
+    """One indexed document as `reportbot show` describes it: metadata, and where it came from.
+
+    `found` maps each metadata field to its origin ("sidecar .meta.json", "pdf metadata
+    (Title)", "first page (registrant)", "file name", ...).
+    """
+
+    id: str
+    title: str
+    publisher: str
+    author: str
+    date: str
+    url: str
+    format: str
+    source: str
+    ingested_at: str
+    pages: int  # 0 for unpaginated formats
+    chunks: int
+    found: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 @dataclass
@@ -75,9 +101,20 @@ class Passage:
     figures: list[Figure] = field(
         default_factory=list
     )  # quantities in `highlight`, offsets into it
+    section: str = ""  # the section path of the quote ("Item 7. MD&A > Liquidity"), if any
+    format: str = ""  # the source's format ("pdf", "html", ...), when known
+
+    @property
+    def link(self) -> str:
+        """The URL to cite: for a PDF with a URL and a page, `URL#page=N` opens that page."""
+        if not self.url:
+            return ""
+        if self.page and (self.format == "pdf" or self.url.lower().split("?")[0].endswith(".pdf")):
+            return f"{self.url.split('#')[0]}#page={self.page}"
+        return self.url
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "link": self.link}
 
 
 @dataclass
@@ -99,8 +136,27 @@ class Answer:
         }
 
 
+@dataclass(frozen=True)
+class VerifyResult:
+    """What `verify(index_dir)` found: the live generation's counts and its problems, if any."""
+
+    generation: str
+    model: str | None
+    documents: int
+    chunks: int
+    vectors: int
+    problems: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "problems": list(self.problems), "ok": self.ok}
+
+
 VerdictKind = Literal["supported", "contradicted", "not_found"]
-Outcome = Literal["agrees", "differs", "other_period"]
+Outcome = Literal["agrees", "differs", "other_period", "no_period", "unaddressed"]
 
 
 @dataclass
@@ -111,8 +167,9 @@ class Evidence:
     `subject` and `period` say what the report's figure measures and when, as the report words
     them ("" where the report states none); `claim_subject` and `claim_period` the same for the
     claim's figure. `outcome` is this comparison's result: `agrees`, `differs` (same subject and
-    period, another figure), or `other_period` (the report gives the figure for another period,
-    which is never a contradiction).
+    period, another figure: a contradiction), `other_period` (the report gives the figure for
+    another period), `no_period` (the report states no period for it) or `unaddressed` (the
+    claim names something the reports never mention); only `differs` contradicts.
     """
 
     quote: str
@@ -152,22 +209,3 @@ class Verdict:
             "evidence": [e.to_dict() for e in self.evidence],
             "explanation": self.explanation,
         }
-
-
-@dataclass(frozen=True)
-class VerifyResult:
-    """What `verify(index_dir)` found: the live generation's counts and its problems, if any."""
-
-    generation: str
-    model: str | None
-    documents: int
-    chunks: int
-    vectors: int
-    problems: tuple[str, ...] = ()
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
-
-    def to_dict(self) -> dict[str, Any]:
-        return {**asdict(self), "problems": list(self.problems), "ok": self.ok}

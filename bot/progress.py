@@ -45,7 +45,8 @@ class ProgressEvent:
 
     `done`/`total` count documents while extracting (loading, cleaning, chunking), chunks while
     embedding, and steps while writing the new index. `pages` is the number of pages extracted
-    so far (a document without pages counts as one). An event with `failed` set reports one
+    so far (a document without pages counts as one); `source` names the document being
+    extracted now, since one long PDF can take minutes. An event with `failed` set reports one
     document that could not be ingested, as (source, one-line reason); its counts are ignored.
     """
 
@@ -54,6 +55,7 @@ class ProgressEvent:
     total: int = 0
     pages: int = 0
     failed: tuple[str, str] | None = None
+    source: str = ""
 
 
 Progress = Callable[[ProgressEvent], None]
@@ -67,6 +69,7 @@ class ProgressState:
     documents: int  # documents extracted (failed ones included: they were tried)
     documents_total: int
     pages: int
+    source: str  # the document being extracted now ("" when none is)
     chunks: int  # chunks embedded
     chunks_total: int
     steps: int  # writing steps done
@@ -94,6 +97,7 @@ class IngestProgress:
         self._phase: Phase | None = None
         self._counts: dict[Phase, tuple[int, int]] = {p: (0, 0) for p in PHASES}
         self._pages = 0
+        self._source = ""
         self._failures: list[tuple[str, str]] = []
         self._started: float | None = None
         self._phase_started: dict[Phase, float] = {}
@@ -117,6 +121,7 @@ class IngestProgress:
                 self._counts[event.phase] = (event.done, event.total)
                 if event.phase == "extracting":
                     self._pages = max(self._pages, event.pages)
+                    self._source = event.source if event.done < event.total else ""
         self.on_event(event)
 
     def on_event(self, event: ProgressEvent) -> None:
@@ -156,6 +161,7 @@ class IngestProgress:
                 documents=docs,
                 documents_total=docs_total,
                 pages=self._pages,
+                source=self._source if phase == "extracting" else "",
                 chunks=chunks,
                 chunks_total=chunks_total,
                 steps=steps,
@@ -190,7 +196,15 @@ def describe(s: ProgressState) -> str:
         parts.append(f"~{duration(s.eta)} left")
     if s.failures:
         parts.append(f"{len(s.failures)} failed")
+    if s.source:
+        parts.append(f"now {_short(s.source)}")
     return ", ".join(parts)
+
+
+def _short(source: str) -> str:
+    """A document's file name (a URL stays whole), at most 80 characters."""
+    name = source if "://" in source else source.replace("\\", "/").rsplit("/", 1)[-1]
+    return name if len(name) <= 80 else name[:79] + "…"
 
 
 def duration(seconds: float) -> str:

@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
-from bot.models import Answer, Passage, VerifyResult
+from bot.models import Answer, Passage, Verdict, VerifyResult
 
 if TYPE_CHECKING:
     from bot.evaluate import EvalResult
-    from bot.factcheck import Verdict
+    from bot.evaluate.financebench import FinanceBenchResult
 
 NOT_FOUND = "The reports don't seem to cover this."
 
@@ -74,6 +74,7 @@ def render_passage(
 
 
 def citation(p: Passage) -> str:
+    """Title — publisher, author — date — location — section — link (the parts known)."""
     parts = [p.title]
     by = ", ".join(x for x in (p.publisher, p.author) if x)
     if by:
@@ -81,8 +82,10 @@ def citation(p: Passage) -> str:
     if p.date:
         parts.append(p.date)
     parts.append(p.location)
-    if p.url:
-        parts.append(p.url)
+    if p.section:
+        parts.append(p.section)
+    if p.link:
+        parts.append(p.link)  # a PDF's URL opens at the quoted page
     return " — ".join(parts)
 
 
@@ -164,6 +167,25 @@ def render_eval(r: EvalResult) -> str:
     lines.append(f"  search      p50 {r.latency_p50_ms:.1f} ms, p95 {r.latency_p95_ms:.1f} ms")
     if r.answer_p50_ms is not None:
         lines.append(f"  answer      p50 {r.answer_p50_ms:.1f} ms, p95 {r.answer_p95_ms:.1f} ms")
+    return "\n".join(lines)
+
+
+def render_financebench(r: FinanceBenchResult) -> str:
+    """FinanceBench figures: page@1, page@5, doc@1 and declined, over all filings and within
+    the filing each question names."""
+    built = "cached index" if r.cached else f"built in {r.index_build_s:.0f} s"
+    lines = [
+        f"{r.dataset}: {r.questions} questions, {r.documents} filings, {r.pages:,} pages, "
+        f"{r.chunks:,} chunks ({built})"
+    ]
+    for label, s in (("all filings", r.collection), ("within the filing", r.within_filing)):
+        if s is None:
+            lines.append(f"  {label:<18} not measured (answer() takes no filters)")
+            continue
+        lines.append(
+            f"  {label:<18} page@1 {s.page_at_1:.3f}  page@5 {s.page_at_5:.3f}  "
+            f"doc@1 {s.doc_at_1:.3f}  declined {s.declined:.3f}"
+        )
     return "\n".join(lines)
 
 

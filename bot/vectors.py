@@ -123,14 +123,15 @@ def search(
     selector = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
     inner = faiss.downcast_index(index)
     if hasattr(inner, "id_map"):
-        params: faiss.SearchParameters = faiss.SearchParameters(sel=selector)
+        # faiss's Python wrapper takes the fields as keywords; its stubs do not know it
+        params: faiss.SearchParameters = faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]
         scores, found = index.search(x, k, params=params)
     else:
         ivf = faiss.extract_index_ivf(index)
-        params = faiss.SearchParametersIVF(sel=selector, nprobe=ivf.nprobe)
+        params = faiss.SearchParametersIVF(sel=selector, nprobe=ivf.nprobe)  # type: ignore[call-arg]
         scores, found = index.search(x, k, params=params)
         if (found[0] < 0).any() and ivf.nprobe < ivf.nlist:
-            params = faiss.SearchParametersIVF(sel=selector, nprobe=ivf.nlist)
+            params = faiss.SearchParametersIVF(sel=selector, nprobe=ivf.nlist)  # type: ignore[call-arg]
             scores, found = index.search(x, k, params=params)
     return scores[0], found[0]
 

@@ -8,6 +8,7 @@ from click.testing import CliRunner
 from bot.cli import cli
 
 TEC = "techloy-argentina-wants-to-be-an-ai-hub"
+ARG = "argencon-mission-to-the-united-states"
 
 
 @pytest.fixture
@@ -148,3 +149,26 @@ def test_every_json_flag_reads_the_same(run):
             continue
         assert len(flags) == 1 and flags[0].name == "as_json", name
         assert flags[0].help.startswith(("Print ", "One JSON object")), name
+
+
+def test_ask_keeps_to_the_documents_publisher_and_dates_asked_for(run):
+    question = "Argentina AI talent United States exports"  # both reports answer it
+
+    def docs(*options):
+        data = json.loads(run("ask", "--json", "-k", "5", *options, question).output)
+        return data["status"], {p["doc_id"] for p in data["passages"]}
+
+    assert docs() == ("found", {TEC, ARG})
+    assert docs("--doc", ARG) == ("found", {ARG})
+    assert docs("--doc", TEC) == ("found", {TEC})
+    assert docs("--publisher", "argencon") == ("found", {ARG})  # case does not matter
+    assert docs("--doc", TEC, "--doc", ARG) == ("found", {TEC, ARG})
+    assert docs("--doc", TEC, "--publisher", "Argencon") == ("not_found", set())
+    assert docs("--since", "2020") == ("not_found", set())  # the seed reports carry no date
+
+
+def test_check_takes_the_same_filters(run):
+    claim = "More than 52,000 public sector jobs were eliminated since 2023"
+    assert json.loads(run("check", "--json", "--doc", TEC, claim).output)["verdict"] == "supported"
+    verdict = json.loads(run("check", "--json", "--doc", ARG, claim).output)
+    assert verdict["verdict"] == "not_found" and verdict["evidence"] == []

@@ -14,6 +14,7 @@ import threading
 import time
 import zipfile
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import docx
@@ -23,9 +24,10 @@ from fpdf import FPDF
 from PIL import Image
 from pypdf import PdfReader, PdfWriter
 
-from bot import loaders
 from bot.errors import BadDocument, FetchError, UnsupportedFormat
-from bot.loaders import SUPPORTED_SUFFIXES, iter_sources, load
+from bot.loaders import SUPPORTED_SUFFIXES, AddressPolicy, iter_sources, load
+from bot.loaders.docx import DOCX_TYPE
+from bot.loaders.url import is_public
 from bot.models import DocumentMeta
 
 SPANISH = (
@@ -38,9 +40,12 @@ SPANISH = (
 # --- builders ----------------------------------------------------------------------------------
 
 
-def make_pdf(pages: list[str], *, title: str = "", author: str = "") -> bytes:
+def make_pdf(
+    pages: list[str], *, title: str = "", author: str = "", created: datetime | None = None
+) -> bytes:
     pdf = FPDF()
     pdf.set_font("helvetica", size=12)
+    pdf.set_creation_date(created or datetime(2019, 2, 7, 12, 0, tzinfo=UTC))
     if title:
         pdf.set_title(title)
     if author:
@@ -64,10 +69,12 @@ def make_scanned_pdf() -> bytes:
     return bytes(pdf.output())
 
 
-def encrypt_pdf(data: bytes, *, user_password: str, owner_password: str) -> bytes:
+def encrypt_pdf(
+    data: bytes, *, user_password: str, owner_password: str, algorithm: str = "RC4-128"
+) -> bytes:
     writer = PdfWriter(clone_from=PdfReader(io.BytesIO(data)))
-    # RC4 needs no optional dependency; AES would need `cryptography`.
-    writer.encrypt(user_password=user_password, owner_password=owner_password, algorithm="RC4-128")
+    # pypdf needs `cryptography` to write AES (a dev dependency); reading needs nothing extra.
+    writer.encrypt(user_password=user_password, owner_password=owner_password, algorithm=algorithm)
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
@@ -226,7 +233,14 @@ def test_pdf_keeps_one_text_per_page(tmp_path: Path) -> None:
         assert f"Revenue on page {number} was {number * 11}% above plan." in page
         others = {1, 2, 3} - {number}
         assert not any(f"page {other} was" in page for other in others)
-    assert doc.meta == DocumentMeta(title="Fiscal Review", author="Ministry of Finance")
+    assert doc.meta == DocumentMeta(
+        title="Fiscal Review", author="Ministry of Finance", date="2019-02-07"
+    )
+    assert doc.found == {
+        "title": "pdf metadata (Title)",
+        "author": "pdf metadata (Author)",
+        "date": "pdf metadata (CreationDate)",
+    }
     assert doc.content_hash == hashlib.sha256(data).hexdigest()
 
 
@@ -245,6 +259,15 @@ def test_pdf_with_only_an_owner_password_opens(tmp_path: Path) -> None:
     data = encrypt_pdf(make_pdf(["open to read"]), user_password="", owner_password="own")
     doc = load(write(tmp_path / "restricted.pdf", data))
     assert "open to read" in doc.pages[0]
+
+
+@pytest.mark.parametrize("algorithm", ["AES-128", "AES-256"])
+def test_aes_encrypted_pdf_with_empty_user_password_opens(tmp_path: Path, algorithm: str) -> None:
+    data = encrypt_pdf(
+        make_pdf(["Permissions only."]), user_password="", owner_password="own", algorithm=algorithm
+    )
+    doc = load(write(tmp_path / "filing.pdf", data))
+    assert "Permissions only." in doc.pages[0]
 
 
 def test_pdf_without_text_layer_says_scanned(tmp_path: Path) -> None:
@@ -545,7 +568,7 @@ def test_url_docx_by_content_type_and_generic_type_by_suffix(
     server: Server, tmp_path: Path
 ) -> None:
     data = make_docx(tmp_path / "r.docx").read_bytes()
-    server.serve("/doc", data, loaders._DOCX_TYPE)
+    server.serve("/doc", data, DOCX_TYPE)
     server.serve("/blob/r.pdf", make_pdf(["Sniffed by suffix."]), "application/octet-stream")
     server.redirect("/latest", "/blob/r.pdf")
     assert load(f"{server.base}/doc", allow_private=True).format == "docx"
@@ -685,36 +708,36 @@ def test_loopback_server_is_refused_without_allow_private(server: Server) -> Non
 
 
 @pytest.mark.usefixtures("no_network")
-def test_host_name_resolving_to_private_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_host_name_resolving_to_private_is_refused() -> None:
     answers = {"intranet.example": [ipaddress.ip_address("93.184.216.34")]}
     answers["intranet.example"].append(ipaddress.ip_address("10.1.2.3"))
-    monkeypatch.setattr(loaders, "_resolve", lambda host: answers.get(host, []))
+    policy = AddressPolicy(resolve=lambda host: answers.get(host, []))
     with pytest.raises(FetchError, match=r"10\.1\.2\.3"):
-        load("https://intranet.example/report")
+        load("https://intranet.example/report", policy=policy)
 
 
-def test_unresolvable_host(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(loaders, "_resolve", lambda host: [])
+def test_unresolvable_host() -> None:
     with pytest.raises(FetchError, match="could not be resolved"):
-        load("http://no-such-host.invalid/")
+        load("http://no-such-host.invalid/", policy=AddressPolicy(resolve=lambda host: []))
 
 
 @pytest.fixture
-def public_loopback(monkeypatch: pytest.MonkeyPatch, server: Server) -> Server:
+def public_loopback(server: Server) -> tuple[Server, AddressPolicy]:
     """`reports.example` resolves to the loopback server, which counts as public for the test."""
     loopback = ipaddress.ip_address("127.0.0.1")
-    real_is_public = loaders._is_public
-    monkeypatch.setattr(
-        loaders, "_resolve", lambda host: [loopback] if host == "reports.example" else []
+    policy = AddressPolicy(
+        resolve=lambda host: [loopback] if host == "reports.example" else [],
+        allows=lambda ip: ip == loopback or is_public(ip),
     )
-    monkeypatch.setattr(loaders, "_is_public", lambda ip: ip == loopback or real_is_public(ip))
-    return server
+    return server, policy
 
 
-def test_request_is_pinned_to_the_checked_address(public_loopback: Server) -> None:
-    server = public_loopback
+def test_request_is_pinned_to_the_checked_address(
+    public_loopback: tuple[Server, AddressPolicy],
+) -> None:
+    server, policy = public_loopback
     server.serve("/page", b"Pinned.", "text/plain")
-    doc = load(f"http://reports.example:{server.port}/page")
+    doc = load(f"http://reports.example:{server.port}/page", policy=policy)
     assert doc.pages == ["Pinned."]
     assert server.seen == [("/page", f"reports.example:{server.port}")]
 
@@ -722,17 +745,19 @@ def test_request_is_pinned_to_the_checked_address(public_loopback: Server) -> No
 @pytest.mark.parametrize(
     "location", ["http://10.0.0.1/admin", "http://[::1]/", "file:///etc/passwd"]
 )
-def test_every_redirect_hop_is_rechecked(public_loopback: Server, location: str) -> None:
-    server = public_loopback
+def test_every_redirect_hop_is_rechecked(
+    public_loopback: tuple[Server, AddressPolicy], location: str
+) -> None:
+    server, policy = public_loopback
     server.redirect("/hop", location)
     with pytest.raises(FetchError, match=r"redirected to"):
-        load(f"http://reports.example:{server.port}/hop")
+        load(f"http://reports.example:{server.port}/hop", policy=policy)
     assert [path for path, _ in server.seen] == ["/hop"]
 
 
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")
 def test_https_pinned_to_the_address_still_sends_the_real_name(
-    public_loopback: Server, tmp_path: Path
+    public_loopback: tuple[Server, AddressPolicy], tmp_path: Path
 ) -> None:
     """TLS goes to the checked IP, but SNI (and certificate checks) use the host name."""
     cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
@@ -748,9 +773,9 @@ def test_https_pinned_to_the_address_still_sends_the_real_name(
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     context.sni_callback = lambda sock, name, ctx: names.append(name)
-    server = public_loopback
+    server, policy = public_loopback
     server.httpd.socket = context.wrap_socket(server.httpd.socket, server_side=True)
     # Self-signed, so verification fails, after the handshake has shown which name was sent.
     with pytest.raises(FetchError, match="CERTIFICATE_VERIFY_FAILED"):
-        load(f"https://reports.example:{server.port}/page")
+        load(f"https://reports.example:{server.port}/page", policy=policy)
     assert names == ["reports.example"]

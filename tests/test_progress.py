@@ -59,6 +59,18 @@ def test_counts_rate_and_estimate_follow_the_events():
     )
 
 
+def test_the_document_being_extracted_is_named_until_extraction_ends():
+    tracker = IngestProgress()
+    tracker(ProgressEvent("extracting", 0, 2, 0, source="/data/filings/3M_2018_10K.pdf"))
+    assert tracker.status_text() == "⏳ extracting: 0/2 documents, 0 pages, now 3M_2018_10K.pdf"
+    url = "https://example.org/" + "r" * 100
+    tracker(ProgressEvent("extracting", 1, 2, 130, source=url))
+    assert tracker.state().source == url
+    assert tracker.status_text().endswith(f"now {url[:79]}…")
+    tracker(ProgressEvent("extracting", 2, 2, 150))
+    assert tracker.state().source == ""
+
+
 def test_a_finished_phase_keeps_its_rate_and_has_no_estimate():
     clock = Clock()
     tracker = IngestProgress(clock=clock)
@@ -146,6 +158,7 @@ def test_the_command_line_picks_bar_lines_or_nothing():
     assert progress_for(quiet=True, stream=Tty()) is None
 
 
+ARG = "argencon-mission-to-the-united-states"
 LINE = re.compile(r"^\S+ \S+ (INFO|WARNING) bot\.progress: (.*)$")
 
 
@@ -182,7 +195,7 @@ def test_piped_ingest_writes_progress_lines_to_its_log(tmp_path):
     lines = [m.groups() for m in map(LINE.match, text.splitlines()) if m]
     messages = [message for _, message in lines]
     assert ("WARNING", f"failed: {missing}: {missing} does not exist.") in lines
-    assert "extracting: 0/3 documents, 0 pages" in messages
+    assert f"extracting: 0/3 documents, 0 pages, now {ARG}.txt" in messages
     assert any(
         re.fullmatch(r"extracting: 3/3 documents, 2 pages, [\d.,]+ pages/s, 1 failed", m)
         for m in messages

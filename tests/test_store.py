@@ -30,10 +30,12 @@ def test_a_new_database_gets_every_migration_once(tmp_path: Path) -> None:
     assert {"meta_hash"} <= set(db["documents"].columns_dict)
     assert {"ambiguous", "precision"} <= set(db["figures"].columns_dict)
     applied = [r["name"] for r in db.query("SELECT name FROM _sqlite_migrations ORDER BY id")]
-    assert applied == sorted(applied) and len(applied) == 6
+    assert [name[:4] for name in applied] == [f"{n:04d}" for n in range(1, len(applied) + 1)]
+    assert len(applied) >= 6
     db.close()
     again = store.open_writable(path)  # reopening applies nothing twice
-    assert again.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0] == 6
+    count = again.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0]
+    assert count == len(applied)
 
 
 def test_deleting_a_document_removes_its_rows_everywhere(tmp_path: Path) -> None:

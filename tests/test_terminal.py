@@ -77,3 +77,24 @@ def test_sources_and_figures_say_when_there_are_none():
     assert render_sources([doc]) == "d\n    T — P (3 chunks, pdf)"
     row = {"doc_id": "d", "start": 12, "text": "20.8%", "kind": "percent", "sentence": "Up 20.8%."}
     assert render_figures([row]) == "d [12] 20.8%  (percent)\n    Up 20.8%."
+
+
+def test_the_citation_names_the_section_and_links_to_the_page():
+    p = make_passage(
+        "Net sales rose 8%.",
+        title="3M 10-K 2018",
+        publisher="3M",
+        author="",
+        date="2019-02-07",
+        url="https://example.org/3m.pdf",
+        location="page 24",
+        page=24,
+        format="pdf",
+        section="Item 7. MD&A > Results of Operations",
+    )
+    assert render_passage(p, 1, color=False).splitlines()[0] == (
+        "[1] 3M 10-K 2018 — 3M — 2019-02-07 — page 24 — Item 7. MD&A > Results of Operations"
+        " — https://example.org/3m.pdf#page=24"
+    )
+    plain = make_passage("Text.", url="", section="", author="", publisher="P", title="T", date="")
+    assert render_passage(plain, 2, color=False).splitlines()[0] == "[2] T — P — paragraph 4"
