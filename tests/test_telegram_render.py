@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bot.figures import Comparison, Figure
-from bot.models import Answer, Evidence, Passage, Verdict, VerdictKind
+from bot.models import Answer, Evidence, Verdict, VerdictKind
 from bot.telegram.messages import MESSAGES
 from bot.telegram.render import (
     MAX_CALLBACK_DATA,
@@ -358,9 +358,6 @@ def test_figures_in_the_key_sentence_are_underlined_and_escaped():
     assert "<b>Exports &lt;b&gt;hit&lt;/b&gt; <u>USD $9.685 billion</u>" in render_passage(passage)
 
 
-@pytest.mark.skipif(
-    not hasattr(Passage, "link"), reason="Passage.section and Passage.link come with the pdf branch"
-)
 def test_citations_show_the_section_and_link_to_the_page_of_a_pdf() -> None:
     passage = make_passage(
         "Cash from operations was $7.9 billion.",

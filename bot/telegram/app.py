@@ -174,8 +174,9 @@ async def set_profile(bot: Bot, admin_ids: Iterable[int]) -> list[str]:
     for (what, _), result in zip(calls, results, strict=True):
         if isinstance(result, TelegramError):
             failed.append(f"{what}: {result}")
-        elif isinstance(result, BaseException):
-            raise result
+        elif isinstance(result, Exception):  # a bug, not Telegram: say so, with its traceback
+            log.error("setting the %s failed unexpectedly", what, exc_info=result)
+            failed.append(f"{what}: {type(result).__name__}")
     if failed:
         log.warning(
             "Telegram did not set part of the bot's profile (the bot works without it): %s",

@@ -174,10 +174,8 @@ def render_passage(
         passage.publisher,
         passage.date,
         passage.location,
-        _passage_link(passage),
-        # Passage.section and Passage.link come with the pdf branch; until it is merged here,
-        # passages have neither and the citation shows what they do have.
-        section=getattr(passage, "section", "") or "",
+        passage.link,  # `URL#page=N` for a PDF page
+        section=passage.section,
         lang=lang,
     )
     prefix = f"<b>{n}.</b> " if n is not None else ""
@@ -204,11 +202,6 @@ def render_passage(
     if b < len(quote) or he_cut < he:
         body = body + " " + ELLIPSIS
     return f"{head}{body}{tail}"
-
-
-def _passage_link(passage: Passage) -> str:
-    """The link of a citation: the passage's own (`URL#page=N`) when it has one, else the URL."""
-    return getattr(passage, "link", "") or passage.url
 
 
 def pack(blocks: Iterable[str], *, first: str = "", limit: int = MAX_MESSAGE) -> list[str]:
