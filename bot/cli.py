@@ -355,7 +355,8 @@ def figures(doc_id, as_json, settings) -> None:
         _emit(rows)
         return
     for row in rows:
-        click.echo(f"{row['doc_id']} [{row['start']}] {row['text']}  ({row['kind']})")
+        about = "; ".join(x for x in (row["display"], row["subject"], row["period"]) if x)
+        click.echo(f"{row['doc_id']} [{row['start']}] {row['text']}  ({about})")
         click.echo(f"    {row['sentence']}")
     if not rows:
         click.echo("No figures found.")

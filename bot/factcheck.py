@@ -50,7 +50,6 @@ from bot.figures import (
     Comparison,
     Figure,
     compare,
-    figure_rows,
     format_value,
     parse_figures,
     unit_family,
@@ -73,20 +72,6 @@ SUBJECT_BAND = 0.12  # candidates this close to the best one are about the same 
 AGREE_BAND = 0.05  # an agreeing candidate this close to the best one of its period decides
 EMBED_WEIGHT = 0.2  # weight of the subjects' embedding similarity
 EMBED_TOP = 8  # candidates whose subjects are embedded, per claim figure
-FIGURE_COLUMNS = (
-    "doc_id",
-    "chunk_id",
-    "start",
-    "end",
-    "text",
-    "value",
-    "low",
-    "high",
-    "unit",
-    "kind",
-    "qualifier",
-    "sentence",
-)
 
 _WORD_RE = re.compile(r"[^\W\d_]+")
 _NAME_RE = re.compile(r"[^\W_][\w&]*(?:['’]s)?")
@@ -790,30 +775,58 @@ def explain(verdict: VerdictKind, checks: list[_Check], evidence: list[Evidence]
 
 
 def list_figures(index: ReportIndex, doc_id: str | None = None) -> list[dict[str, Any]]:
-    """Every figure in one report (or all reports), in reading order, with its sentence.
+    """Every figure in one report (or all reports), in reading order, read as `check` reads it.
 
-    Reads the `figures` table written at ingest; an index built before ingest stored figures
-    is read from its chunks instead, with the same fields.
+    Each row has the figure's fields (table cells scaled by the table's stated scale), its
+    document offsets, the sentence or table row it stands in, and what it is about: `subject`
+    (the row label, for table cells), `period` (the column's, or the sentence's), `scale`, and
+    `display`, the figure written for people.
     """
-    if doc_id is not None:
-        index.document(doc_id)  # raises DocumentNotFound
-    where, params = ("WHERE doc_id = ?", [doc_id]) if doc_id is not None else ("", [])
-    columns = ", ".join(f'"{c}"' for c in FIGURE_COLUMNS)
+    docs = (
+        [index.document(doc_id)]
+        if doc_id is not None
+        else [index.document(d["id"]) for d in index.documents()]
+    )
     rows: list[dict[str, Any]] = []
-    if "figures" in index.db.table_names():
-        cursor = index.db.execute(
-            f'SELECT {columns} FROM figures {where} ORDER BY doc_id, "start"', params
-        )
-        rows = [dict(zip(FIGURE_COLUMNS, r, strict=True)) for r in cursor.fetchall()]
-    if rows:
-        return rows
+    for doc in sorted(docs, key=lambda d: d["id"]):
+        rows += _document_figures(index, doc)
+    return rows
+
+
+def _document_figures(index: ReportIndex, doc: dict[str, Any]) -> list[dict[str, Any]]:
+    text = doc["text"]
     chunks = index.db.execute(
-        f'SELECT id, doc_id, "start", text FROM chunks {where} ORDER BY doc_id, ordinal', params
+        'SELECT id, "start" FROM chunks WHERE doc_id = ? ORDER BY "start"', [doc["id"]]
     ).fetchall()
-    seen: set[tuple[str, int]] = set()
-    for chunk_id, owner, start, text in chunks:
-        for row in figure_rows(text, start, chunk_id=chunk_id, doc_id=owner):
-            if (owner, row["start"]) not in seen:
-                seen.add((owner, row["start"]))
-                rows.append({c: row[c] for c in FIGURE_COLUMNS})
+    starts = [c[1] for c in chunks]
+
+    def row(fig: Figure, span: tuple[int, int], **about: Any) -> dict[str, Any]:
+        k = bisect.bisect_right(starts, fig.start) - 1
+        out = fig.to_dict()
+        out.update(doc_id=doc["id"], chunk_id=chunks[k][0] if k >= 0 else None)
+        out.update(sentence=text[span[0] : span[1]], subject="", period="", scale=1.0)
+        out["display"] = format_value(fig)  # "USD -1.577 billion", for people
+        out.update(about)
+        return out
+
+    rows = []
+    for a, b in _line_spans(text, 0, len(text)):
+        cells = read_row(text, a, b, _page_start(doc, a))
+        if cells:
+            for cell in cells:
+                period = format_value(cell.period) if cell.period is not None else ""
+                rows.append(
+                    row(cell.figure, (a, b), subject=cell.label, period=period, scale=cell.scale)
+                )
+            continue
+        for s, e in sentence_spans(text, a, b):
+            figures = parse_figures(text[s:e])
+            times = [f for f in figures if f.kind in TIME_KINDS]
+            for fig in figures:
+                fig = replace(fig, start=s + fig.start, end=s + fig.end)
+                near = min(times, key=lambda t: abs(t.start + s - fig.start), default=None)
+                period = ""
+                if fig.kind not in TIME_KINDS and near is not None:
+                    period = format_value(near)
+                rows.append(row(fig, (s, e), period=period))
     return rows
