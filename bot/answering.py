@@ -160,7 +160,7 @@ def answer(
     for i, hit in enumerate(hits):
         row = rows[hit.chunk_id]
         if i == len(tokens):  # tokenise the next few candidates in one pass
-            block = [rows[h.chunk_id]["text"] for h in hits[i : i + STEM_BLOCK]]
+            block = [_searchable(rows[h.chunk_id]) for h in hits[i : i + STEM_BLOCK]]
             tokens += map(set, lexical.stems_many(block))
         stems = tokens[i]
         cos = hit.dense if hit.dense is not None else _cosine(index, qvec, hit.chunk_id)
@@ -179,6 +179,11 @@ def answer(
     chosen = relevant[offset : offset + k]
     passages = _passages(index, qvec, terms, chosen)
     return Answer(q, "found", passages, offset=offset)
+
+
+def _searchable(row: dict) -> str:
+    """What retrieval matched for a chunk: its context (document, section, table header) and text."""
+    return (row.get("context") or "") + row["text"]
 
 
 def _answers(cos: float, coverage: float) -> bool:

@@ -33,7 +33,7 @@ from bot.errors import DocumentNotFound, IndexCorrupt, IndexMismatch, IndexMissi
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2  # 2: chunks carry section, header and context; FTS5 over text + context
 CURRENT = "CURRENT"
 DB_NAME = "reportbot.db"
 VECTORS_NAME = "vectors.faiss"

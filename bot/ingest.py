@@ -18,19 +18,20 @@ import shutil
 import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+import sqlite_utils
 from filelock import FileLock, Timeout
 
 from bot import index as idx
 from bot import loaders, store, vectors
 from bot.chunking import CHUNKING_VERSION, MAX_WORDS, MIN_WORDS, chunk_text, paragraph_starts
-from bot.cleaning import CLEANING_VERSION, clean_pages
+from bot.cleaning import CLEANING_VERSION, CleanText, clean_pages
 from bot.embedding import Embedder, encode_with_spans
 from bot.errors import (
     BadDocument,
@@ -204,8 +205,9 @@ def _apply(
     try:
         idx.prune(index_dir)
         staging.mkdir()
-        builder = _Builder(index_dir, staging, embedder, rebuild, rebuild_on_mismatch, override)
-        report = builder.run(docs, remove_ids or [], prune_folders or [], progress, batch_size)
+        builder = _Builder(staging, embedder, override=override, batch_size=batch_size)
+        builder.open(index_dir, rebuild=rebuild, rebuild_on_mismatch=rebuild_on_mismatch)
+        report = builder.run(docs, remove_ids or [], prune_folders or [], progress)
         if report.changed or builder.fresh:
             report.generation = idx.publish(index_dir, staging)
         else:
@@ -232,63 +234,85 @@ def _apply(
         lock.release()
 
 
-class _Builder:
-    """Applies one batch of changes to a staged copy of the live generation."""
+def index_settings() -> dict[str, Any]:
+    """The chunking and cleaning settings an index records and an ingest must match."""
+    return {
+        "chunking_version": CHUNKING_VERSION,
+        "max_words": MAX_WORDS,
+        "min_words": MIN_WORDS,
+        "cleaning_version": CLEANING_VERSION,
+        "sentence_vectors": SENTENCE_VECTORS_VERSION,
+    }
 
-    def __init__(self, index_dir, staging, embedder, rebuild, rebuild_on_mismatch, override):
+
+@dataclass(frozen=True)
+class _Pending:
+    """A chunk stored in this run that still needs a vector."""
+
+    chunk_id: int
+    text: str  # the chunk's own text (what is quoted)
+    prefix: str  # embedded before it: document identity, section path, table header
+    text_hash: str  # of prefix + text: what the vector was made from
+
+    @property
+    def embedded(self) -> str:
+        return self.prefix + self.text
+
+
+@dataclass
+class _Run:
+    """What one ingest run accumulates while it applies its changes."""
+
+    report: IngestReport = field(default_factory=IngestReport)
+    pending: list[_Pending] = field(default_factory=list)
+    dropped: list[int] = field(default_factory=list)  # chunk ids whose vectors go
+    reusable: dict[str, int] = field(default_factory=dict)  # text hash -> chunk id with a vector
+    seen: set[str] = field(default_factory=set)  # documents given in this run
+
+
+class _Builder:
+    """Applies one batch of changes to a staged copy of the live generation.
+
+    The constructor only stores its arguments; `open` copies the live generation (or starts a
+    fresh one) into the staging directory, and `run` applies the changes.
+    """
+
+    def __init__(
+        self,
+        staging: Path,
+        embedder: Embedder,
+        *,
+        override: DocumentMeta | None = None,
+        batch_size: int = EMBED_BATCH,
+    ) -> None:
         self.staging = staging
-        self.override = override
         self.embedder = embedder
-        self.settings = {
-            "chunking_version": CHUNKING_VERSION,
-            "max_words": MAX_WORDS,
-            "min_words": MIN_WORDS,
-            "cleaning_version": CLEANING_VERSION,
-            "sentence_vectors": SENTENCE_VECTORS_VERSION,
-        }
+        self.override = override
+        self.batch_size = batch_size
+        self.settings = index_settings()
         self.sentence_blobs: dict[int, bytes] = {}  # of deleted chunks whose vectors are reused
-        live = None if rebuild else idx.current_generation(index_dir)
-        if live is not None:
-            live_dir = idx.generation_dir(index_dir)  # says so when CURRENT names nothing
-            meta = idx.read_meta(live_dir)
-            try:
-                idx.check_compatible(meta, embedder)
-                if meta.get("chunking") != self.settings:
-                    raise IndexMismatch(
-                        "The index was built with other chunking or cleaning settings; "
-                        f"{idx.REBUILD_HINT}."
-                    )
-            except IndexMismatch:
-                if not rebuild_on_mismatch:
-                    raise
-                log.warning("index built with other settings: rebuilding from scratch")
-                live = None
-        self.fresh = live is None
-        if live is not None:
-            if not (live_dir / idx.DB_NAME).is_file():
-                raise IndexCorrupt(f"The index database is missing; {idx.REBUILD_HINT}.")
-            src = sqlite3.connect(f"file:{live_dir / idx.DB_NAME}?mode=ro", uri=True)
-            dst = sqlite3.connect(staging / idx.DB_NAME)
-            try:
-                with dst:
-                    src.backup(dst)
-            except sqlite3.DatabaseError as exc:
-                if "disk I/O" in str(exc) or "is full" in str(exc):
-                    raise  # a full disk while copying: reported by `_apply`
-                raise IndexCorrupt(
-                    f"The index database is damaged ({exc}); {idx.REBUILD_HINT}."
-                ) from exc
-            finally:
-                src.close()
-                dst.close()
+        self.vectors: Any = None
+        self.index_type: str | None = None
+        self.fresh = True
+        self._db: sqlite_utils.Database | None = None
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        if self._db is None:
+            raise RuntimeError("_Builder.open() must run before the database is used")
+        return self._db
+
+    def open(self, index_dir: Path, *, rebuild: bool, rebuild_on_mismatch: bool) -> None:
+        """Stage the live generation (unless rebuilding or it was built differently)."""
+        live_dir = self._compatible_live(index_dir, rebuild, rebuild_on_mismatch)
+        self.fresh = live_dir is None
+        if live_dir is not None:
+            self._copy_database(live_dir)
             self.vectors = vectors.read(live_dir / idx.VECTORS_NAME)
-            self.index_type = meta.get("index_type", "Flat")
-        else:
-            self.vectors = None
-            self.index_type = None
+            self.index_type = idx.read_meta(live_dir).get("index_type", "Flat")
         # Not durable commit by commit: a failed ingest discards the whole staging copy, and
         # `run` fsyncs the file once at the end (was one fsync per document: 100k at a million).
-        self.db = store.open_writable(staging / idx.DB_NAME, durable=False)
+        self._db = store.open_writable(self.staging / idx.DB_NAME, durable=False)
         if self.vectors is not None and self.db["chunks"].count != self.vectors.ntotal:
             # Building on a damaged generation would give vectors two chunks (or none).
             raise IndexCorrupt(
@@ -296,33 +320,74 @@ class _Builder:
                 f"vectors; {idx.REBUILD_HINT}."
             )
 
-    def run(self, docs, remove_ids, prune_folders, progress, batch_size) -> IngestReport:
-        report = IngestReport()
-        pending: list[tuple[int, str, str]] = []  # chunk id, text, text hash
-        dropped: list[int] = []  # chunk ids whose vectors go
-        reusable: dict[str, int] = {}  # text hash -> chunk id with a vector in self.vectors
-        seen: set[str] = set()
+    def _compatible_live(
+        self, index_dir: Path, rebuild: bool, rebuild_on_mismatch: bool
+    ) -> Path | None:
+        if rebuild or idx.current_generation(index_dir) is None:
+            return None
+        live_dir = idx.generation_dir(index_dir)  # says so when CURRENT names nothing
+        meta = idx.read_meta(live_dir)
+        try:
+            idx.check_compatible(meta, self.embedder)
+            if meta.get("chunking") != self.settings:
+                raise IndexMismatch(
+                    "The index was built with other chunking or cleaning settings; "
+                    f"{idx.REBUILD_HINT}."
+                )
+        except IndexMismatch:
+            if not rebuild_on_mismatch:
+                raise
+            log.warning("index built with other settings: rebuilding from scratch")
+            return None
+        return live_dir
 
+    def _copy_database(self, live_dir: Path) -> None:
+        if not (live_dir / idx.DB_NAME).is_file():
+            raise IndexCorrupt(f"The index database is missing; {idx.REBUILD_HINT}.")
+        src = sqlite3.connect(f"file:{live_dir / idx.DB_NAME}?mode=ro", uri=True)
+        dst = sqlite3.connect(self.staging / idx.DB_NAME)
+        try:
+            with dst:
+                src.backup(dst)
+        except sqlite3.DatabaseError as exc:
+            if "disk I/O" in str(exc) or "is full" in str(exc):
+                raise  # a full disk while copying: reported by `_apply`
+            raise IndexCorrupt(
+                f"The index database is damaged ({exc}); {idx.REBUILD_HINT}."
+            ) from exc
+        finally:
+            src.close()
+            dst.close()
+
+    def run(
+        self,
+        docs: Iterable[RawDocument],
+        remove_ids: list[str],
+        prune_folders: list[str],
+        progress: Progress | None,
+    ) -> IngestReport:
+        state = _Run()
+        report = state.report
         for doc_id in remove_ids:
             if not self.db["documents"].count_where("id = ?", [doc_id]):
                 raise DocumentNotFound(
                     f"No document {doc_id!r} in the index; `reportbot sources` lists them."
                 )
-            dropped += self._delete(doc_id, reusable)
+            state.dropped += self._delete(doc_id, state)
             report.removed.append(doc_id)
 
         for raw in docs:
-            outcome = self._put(raw, pending, dropped, reusable, report)
+            outcome = self._put(raw, state)
             if outcome:
-                seen.add(outcome)
+                state.seen.add(outcome)
 
         for folder in prune_folders:
             for row in self.db.query("SELECT id, source FROM documents"):
-                if row["id"] not in seen and _under(row["source"], folder):
-                    dropped += self._delete(row["id"], reusable)
+                if row["id"] not in state.seen and _under(row["source"], folder):
+                    state.dropped += self._delete(row["id"], state)
                     report.removed.append(row["id"])
 
-        self._embed(pending, dropped, reusable, report, progress, batch_size)
+        self._embed(state, progress)
         report.documents_total = self.db["documents"].count
         report.chunks_total = self.db["chunks"].count
         publish = report.changed or self.fresh
@@ -335,80 +400,120 @@ class _Builder:
                 os.fsync(fh.fileno())
         return report
 
-    def _put(self, raw, pending, dropped, reusable, report) -> str | None:
+    def _put(self, raw: RawDocument, state: _Run) -> str | None:
+        """Store one document (unless unchanged); returns its id, None if it was not stored."""
         existing = self._find_existing(raw)
         doc_id = existing["id"] if existing else (raw.doc_id or self._new_id(raw.source))
-        # Unchanged: same bytes, same metadata from the source (sidecar or the file itself),
-        # and no explicit override that differs from what is stored.
         meta_hash = hashlib.sha256(
             json.dumps(asdict(raw.meta), sort_keys=True).encode()
         ).hexdigest()
         meta = _merge_meta(raw.meta, self.override) if self.override else raw.meta
-        if (
-            existing
-            and existing["content_hash"] == raw.content_hash
-            and existing["meta_hash"] == meta_hash
-            and (self.override is None or _same_meta(existing, meta))
-        ):
-            report.unchanged.append(doc_id)
-            return doc_id
-        if not existing:
-            dup = self.db.execute(
-                "SELECT id FROM documents WHERE content_hash = ?", [raw.content_hash]
-            ).fetchone()
-            if dup:
-                report.unchanged.append(dup[0])
-                return dup[0]
+        unchanged = self._unchanged(raw, existing, meta_hash, meta)
+        if unchanged:
+            state.report.unchanged.append(unchanged)
+            return unchanged
         clean = clean_pages(raw.pages, reflow=raw.format == "pdf")
         if not clean.text.strip():
-            report.failed.append((raw.source, "no text left after removing page boilerplate"))
+            state.report.failed.append((raw.source, "no text left after removing page boilerplate"))
             return doc_id if existing else None
         # One transaction per document: sqlite-utils would otherwise commit every insert.
         with self.db.atomic():
             if existing:
-                dropped += self._delete(doc_id, reusable)
-            self.db["documents"].insert(
-                {
-                    "id": doc_id,
-                    "title": meta.title or loaders.first_line(clean.text) or doc_id,
-                    "publisher": meta.publisher,
-                    "author": meta.author,
-                    "date": meta.date,
-                    "url": meta.url,
-                    "source": _source_key(raw.source),
-                    "content_hash": raw.content_hash,
-                    "meta_hash": meta_hash,
-                    "format": raw.format,
-                    "text": clean.text,
-                    "page_starts": json.dumps(clean.page_starts if len(raw.pages) > 1 else []),
-                    "paragraph_starts": json.dumps(paragraph_starts(clean.text)),
-                    "ingested_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                }
-            )
-            pages = clean.page_starts if raw.format == "pdf" else None
-            for ordinal, span in enumerate(chunk_text(clean.text, pages)):
-                text = clean.text[span.start : span.end]
-                text_hash = hashlib.sha256(text.encode()).hexdigest()
-                chunk_id = (
-                    self.db["chunks"]
-                    .insert(
-                        {
-                            "doc_id": doc_id,
-                            "ordinal": ordinal,
-                            "text": text,
-                            "start": span.start,
-                            "end": span.end,
-                            "paragraph": span.paragraph,
-                            "page": span.page,
-                            "text_hash": text_hash,
-                        }
-                    )
-                    .last_pk
-                )
-                pending.append((chunk_id, text, text_hash))
-                self._store_figures(chunk_id, doc_id, text, span.start)
-        (report.updated if existing else report.added).append(doc_id)
+                state.dropped += self._delete(doc_id, state)
+            title = meta.title or loaders.first_line(clean.text) or doc_id
+            self._insert_document(doc_id, raw, meta, meta_hash, title, clean)
+            self._insert_chunks(doc_id, raw, replace(meta, title=title), clean, state)
+        (state.report.updated if existing else state.report.added).append(doc_id)
         return doc_id
+
+    def _unchanged(
+        self,
+        raw: RawDocument,
+        existing: dict[str, Any] | None,
+        meta_hash: str,
+        meta: DocumentMeta,
+    ) -> str | None:
+        """The id under which this document is already stored unchanged, else None.
+
+        Unchanged: same bytes, same metadata from the source (sidecar or the file itself), and
+        no explicit override that differs from what is stored; or, for a new source, the same
+        bytes stored under another name.
+        """
+        if existing:
+            same = (
+                existing["content_hash"] == raw.content_hash
+                and existing["meta_hash"] == meta_hash
+                and (self.override is None or _same_meta(existing, meta))
+            )
+            return existing["id"] if same else None
+        dup = self.db.execute(
+            "SELECT id FROM documents WHERE content_hash = ?", [raw.content_hash]
+        ).fetchone()
+        return dup[0] if dup else None
+
+    def _insert_document(
+        self,
+        doc_id: str,
+        raw: RawDocument,
+        meta: DocumentMeta,
+        meta_hash: str,
+        title: str,
+        clean: CleanText,
+    ) -> None:
+        found = dict(raw.found)
+        if self.override is not None:
+            found.update({k: "given at ingest" for k, v in asdict(self.override).items() if v})
+        self.db["documents"].insert(
+            {
+                "id": doc_id,
+                "title": title,
+                "publisher": meta.publisher,
+                "author": meta.author,
+                "date": meta.date,
+                "url": meta.url,
+                "source": _source_key(raw.source),
+                "content_hash": raw.content_hash,
+                "meta_hash": meta_hash,
+                "format": raw.format,
+                "text": clean.text,
+                "page_starts": json.dumps(clean.page_starts if len(raw.pages) > 1 else []),
+                "paragraph_starts": json.dumps(paragraph_starts(clean.text)),
+                "ingested_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "found": json.dumps(found, sort_keys=True),
+            }
+        )
+
+    def _insert_chunks(
+        self, doc_id: str, raw: RawDocument, meta: DocumentMeta, clean: CleanText, state: _Run
+    ) -> None:
+        pages = clean.page_starts if raw.format == "pdf" else None
+        identity = document_identity(meta)
+        for ordinal, span in enumerate(chunk_text(clean.text, pages)):
+            text = clean.text[span.start : span.end]
+            context = chunk_context(span.section, span.header)
+            prefix = f"{identity}\n{context}" if identity else context
+            text_hash = hashlib.sha256((prefix + text).encode()).hexdigest()
+            chunk_id = (
+                self.db["chunks"]
+                .insert(
+                    {
+                        "doc_id": doc_id,
+                        "ordinal": ordinal,
+                        "text": text,
+                        "start": span.start,
+                        "end": span.end,
+                        "paragraph": span.paragraph,
+                        "page": span.page,
+                        "text_hash": text_hash,
+                        "section": span.section,
+                        "header": span.header,
+                        "context": context,
+                    }
+                )
+                .last_pk
+            )
+            state.pending.append(_Pending(chunk_id, text, prefix, text_hash))
+            self._store_figures(chunk_id, doc_id, text, span.start)
 
     def _store_figures(self, chunk_id: int, doc_id: str, text: str, offset: int) -> None:
         """Every figure in a chunk, with the sentence it stands in: the fact-checker's list."""
@@ -416,7 +521,7 @@ class _Builder:
         if rows:
             self.db["figures"].insert_all(rows)
 
-    def _find_existing(self, raw: RawDocument) -> dict | None:
+    def _find_existing(self, raw: RawDocument) -> dict[str, Any] | None:
         if raw.doc_id:
             return next(self.db.query("SELECT * FROM documents WHERE id = ?", [raw.doc_id]), None)
         return next(
@@ -432,49 +537,54 @@ class _Builder:
             doc_id, n = f"{base}-{n}", n + 1
         return doc_id
 
-    def _delete(self, doc_id: str, reusable: dict[str, int]) -> list[int]:
+    def _delete(self, doc_id: str, state: _Run) -> list[int]:
         for row in self.db.query(
             "SELECT c.id, c.text_hash, s.vectors FROM chunks c "
             "LEFT JOIN sentence_vectors s ON s.chunk_id = c.id WHERE c.doc_id = ?",
             [doc_id],
         ):
-            if reusable.setdefault(row["text_hash"], row["id"]) == row["id"] and row["vectors"]:
+            if (
+                state.reusable.setdefault(row["text_hash"], row["id"]) == row["id"]
+                and row["vectors"]
+            ):
                 self.sentence_blobs[row["id"]] = row["vectors"]
         return store.delete_document(self.db, doc_id)
 
-    def _embed(self, pending, dropped, reusable, report, progress, batch_size) -> None:
-        reuse_ids, reuse_from, fresh = [], [], []
-        new_ids = {c for c, _, _ in pending}  # rows added by this ingest: no vector yet
-        for chunk_id, text, text_hash in pending:
-            source_id = reusable.get(text_hash)
+    def _embed(self, state: _Run, progress: Progress | None) -> None:
+        reuse_ids: list[int] = []
+        reuse_from: list[int] = []
+        fresh: list[_Pending] = []
+        new_ids = {p.chunk_id for p in state.pending}  # rows added by this ingest: no vector yet
+        for item in state.pending:
+            source_id = state.reusable.get(item.text_hash)
             if source_id is None and self.vectors is not None:
                 source_id = next(
                     (
                         r[0]
                         for r in self.db.execute(
-                            "SELECT id FROM chunks WHERE text_hash = ?", [text_hash]
+                            "SELECT id FROM chunks WHERE text_hash = ?", [item.text_hash]
                         )
                         if r[0] not in new_ids
                     ),
                     None,
                 )
             if source_id is not None and self.vectors is not None:
-                reuse_ids.append(chunk_id)
+                reuse_ids.append(item.chunk_id)
                 reuse_from.append(source_id)
             else:
-                fresh.append((chunk_id, text))
+                fresh.append(item)
         log.info("embedding %d chunks (%d reuse an existing vector)", len(fresh), len(reuse_ids))
         reused = vectors.reconstruct(self.vectors, reuse_from) if reuse_from else None
         if self.vectors is not None:
-            vectors.remove(self.vectors, dropped)
+            vectors.remove(self.vectors, state.dropped)
         blobs = [
             self.sentence_blobs.get(src) or self._live_sentence_blob(src) for src in reuse_from
         ]
         self._store_sentence_vectors(reuse_ids, blobs)
-        embedded = self._encode(fresh, progress, batch_size)
+        embedded = self._encode(fresh, progress)
         if self.vectors is None:
             dim = embedded.shape[1] if len(fresh) else self.embedder.dimension
-            self.index_type = vectors.choose_index_type(len(pending))
+            self.index_type = vectors.choose_index_type(len(state.pending))
             self.vectors = vectors.new_index(dim, self.index_type)
         if reused is not None:
             vectors.add(self.vectors, np.asarray(reuse_ids), reused)
@@ -484,30 +594,33 @@ class _Builder:
                     f"The model gives {embedded.shape[1]}-dimensional vectors but the index "
                     f"holds {self.vectors.d}; {idx.REBUILD_HINT}."
                 )
-            vectors.add(self.vectors, np.asarray([c for c, _ in fresh]), embedded)
+            vectors.add(self.vectors, np.asarray([p.chunk_id for p in fresh]), embedded)
         wanted = vectors.choose_index_type(self.vectors.ntotal)
-        if wanted.startswith("IVF") and not self.index_type.startswith("IVF"):
+        if wanted.startswith("IVF") and not (self.index_type or "").startswith("IVF"):
             # An exact index that has grown past APPROXIMATE_FROM: same vectors, approximate.
             log.info("%d vectors: switching to %s", self.vectors.ntotal, wanted)
             self.vectors = vectors.rebuilt_as(self.vectors, wanted)
             self.index_type = wanted
-        report.chunks_embedded = len(fresh)
-        report.chunks_reused = len(reuse_ids)
+        state.report.chunks_embedded = len(fresh)
+        state.report.chunks_reused = len(reuse_ids)
 
-    def _encode(self, fresh, progress, batch_size) -> np.ndarray:
+    def _encode(self, fresh: list[_Pending], progress: Progress | None) -> np.ndarray:
         """Vectors of the fresh chunks, storing their sentence vectors slice by slice.
 
+        Each chunk is encoded with its prefix (document identity, then its context) before it;
+        its sentences' spans are shifted past the prefix, so the pooled sentence vectors are
+        those of the chunk's own sentences, read in the light of where they stand.
         Texts are sorted by length once (batches of similar length pad least), then encoded in
         slices of EMBED_SLICE so the sentence vectors of a big ingest never sit in memory at
         once.
         """
         if not fresh:
             return np.zeros((0, 0), dtype=np.float32)
-        order = sorted(range(len(fresh)), key=lambda i: len(fresh[i][1]))
+        order = sorted(range(len(fresh)), key=lambda i: len(fresh[i].embedded))
         out: np.ndarray | None = None
         for start in range(0, len(order), EMBED_SLICE):
             part = order[start : start + EMBED_SLICE]
-            texts = [fresh[i][1] for i in part]
+            items = [fresh[i] for i in part]
             report = (
                 (lambda d, _t, s=start: progress("embedding", s + d, len(fresh)))
                 if progress
@@ -515,18 +628,19 @@ class _Builder:
             )
             vecs, span_vectors = encode_with_spans(
                 self.embedder,
-                texts,
-                [highlight_spans(t) for t in texts],
-                batch_size=batch_size,
+                [p.embedded for p in items],
+                [_shift(highlight_spans(p.text), len(p.prefix)) for p in items],
+                batch_size=self.batch_size,
                 progress=report,
             )
             if out is None:
                 out = np.zeros((len(fresh), vecs.shape[1]), dtype=np.float32)
             out[part] = vecs
-            self._store_sentence_vectors([fresh[i][0] for i in part], map(_f16, span_vectors))
+            self._store_sentence_vectors([p.chunk_id for p in items], map(_f16, span_vectors))
+        assert out is not None
         return out
 
-    def _store_sentence_vectors(self, chunk_ids, blobs) -> None:
+    def _store_sentence_vectors(self, chunk_ids: list[int], blobs: Iterable[bytes | None]) -> None:
         with self.db.atomic():
             self.db["sentence_vectors"].insert_all(
                 (
@@ -570,6 +684,31 @@ class _Builder:
             json.dump(meta, fh, indent=2)
             fh.flush()
             os.fsync(fh.fileno())
+
+
+def document_identity(meta: DocumentMeta) -> str:
+    """What identifies a document, embedded before each of its chunks: title, publisher, date.
+
+    Embedded only, not indexed for FTS: a word in every chunk of a document would lose its
+    weight for BM25 (and for the answers' coverage of rare words) across the whole index.
+    """
+    parts = [meta.title]
+    if meta.publisher and meta.publisher.lower() not in meta.title.lower():
+        parts.append(meta.publisher)
+    if meta.date and meta.date[:4] not in meta.title:
+        parts.append(meta.date)
+    return " · ".join(p for p in parts if p)
+
+
+def chunk_context(section: str, header: str) -> str:
+    """A chunk's context, stored, embedded and indexed with it: its section path and, for a
+    table chunk, the table's caption and header rows. Ends with a newline when not empty."""
+    text = "\n".join(line for line in (section, header) if line)
+    return text + "\n" if text else ""
+
+
+def _shift(spans: list[tuple[int, int]], by: int) -> list[tuple[int, int]]:
+    return [(s + by, e + by) for s, e in spans]
 
 
 def _f16(vectors: np.ndarray | None) -> bytes | None:

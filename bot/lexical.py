@@ -88,31 +88,42 @@ def _rescore(index: ReportIndex, costs: dict[str, int], pool: list[int]) -> list
     if not pool:
         return []
     marks = ",".join("?" * len(pool))
-    texts = dict(index.db.execute(f"SELECT id, text FROM chunks WHERE id IN ({marks})", pool))
+    # FTS5 indexes two columns, the chunk's text and its context: a term's frequency is its
+    # hits in both (a phrase never spans them) and a row's length is both columns' together.
+    columns = {
+        cid: (text, context or "")
+        for cid, text, context in index.db.execute(
+            f"SELECT id, text, context FROM chunks WHERE id IN ({marks})", pool
+        )
+    }
     lengths = {
-        cid: _varint(blob)
+        cid: sum(_varints(blob))
         for cid, blob in index.db.execute(
             f"SELECT id, sz FROM chunks_fts_docsize WHERE id IN ({marks})", pool
         )
     }
-    ids = [c for c in pool if c in texts and c in lengths]
+    ids = [c for c in pool if c in columns and c in lengths]
     phrases = [(_part_terms(part), part.endswith("*")) for part in costs]
-    positions = _positions([texts[c] for c in ids], phrases)
+    by_column = _positions([columns[c][0] for c in ids] + [columns[c][1] for c in ids], phrases)
+    positions = [(by_column[i], by_column[len(ids) + i]) for i in range(len(ids))]
     total = max(index.vectors.ntotal, 1)
     avgdl = avg_tokens(index)
-    idfs = [math.log((total - df + 0.5) / (df + 0.5)) for df in costs.values()]
+    # A prefix's summed frequency can pass the row count; FTS5 floors such an idf as below.
+    idfs = [math.log(max((total - df + 0.5) / (df + 0.5), 1e-12)) for df in costs.values()]
     scored = []
     for row, cid in enumerate(ids):
         norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths[cid] / avgdl)
         score = 0.0
-        found = positions[row]
         for (terms, prefix), idf in zip(phrases, idfs, strict=True):
-            if len(terms) == 1 and not prefix:  # the common case, without the general path
-                tf = len(found.get(terms[0], ()))
-            else:
-                tf = _phrase_count(found, terms, prefix)
+            tf = 0
+            for found in positions[row]:
+                if len(terms) == 1 and not prefix:  # the common case, without the general path
+                    tf += len(found.get(terms[0], ()))
+                else:
+                    tf += _phrase_count(found, terms, prefix)
             if tf:
-                score += (idf if idf > 0 else 1e-6) * tf * (BM25_K1 + 1) / (tf + norm)
+                # FTS5 evaluates idf * (num / denom): in the same order, bit for bit
+                score += (idf if idf > 0 else 1e-6) * ((tf * (BM25_K1 + 1)) / (tf + norm))
         if score > 0:
             scored.append((cid, score))
     return sorted(scored, key=lambda cs: -cs[1])
@@ -155,16 +166,23 @@ def _phrase_count(positions: dict[str, set[int]], terms: list[str], prefix: bool
     return len(starts)
 
 
-def _varint(blob: bytes) -> int:
-    """The first SQLite varint in a blob (FTS5 stores each row's token count as one)."""
-    value = 0
-    for i, byte in enumerate(blob[:9]):
-        if i == 8:
-            return (value << 8) | byte
-        value = (value << 7) | (byte & 0x7F)
-        if byte < 0x80:
-            break
-    return value
+def _varints(blob: bytes) -> list[int]:
+    """The SQLite varints of a blob (FTS5 stores each column's token count of a row as one)."""
+    out: list[int] = []
+    pos = 0
+    while pos < len(blob):
+        value = 0
+        for i in range(9):
+            byte = blob[pos]
+            pos += 1
+            if i == 8:
+                value = (value << 8) | byte
+                break
+            value = (value << 7) | (byte & 0x7F)
+            if byte < 0x80 or pos >= len(blob):
+                break
+        out.append(value)
+    return out
 
 
 def _part_terms(part: str) -> list[str]:

@@ -53,6 +53,31 @@ class RawDocument:
     found: dict[str, str] = field(default_factory=dict)  # meta field -> where it came from
 
 
+@dataclass(frozen=True)
+class Document:
+    """One indexed document as `reportbot show` describes it: metadata, and where it came from.
+
+    `found` maps each metadata field to its origin ("sidecar .meta.json", "pdf metadata
+    (Title)", "first page (registrant)", "file name", ...).
+    """
+
+    id: str
+    title: str
+    publisher: str
+    author: str
+    date: str
+    url: str
+    format: str
+    source: str
+    ingested_at: str
+    pages: int  # 0 for unpaginated formats
+    chunks: int
+    found: dict[str, str] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
 @dataclass
 class Passage:
     """One verbatim quote: `quote == document.text[start:end]` always holds."""
@@ -73,12 +98,21 @@ class Passage:
     chunk_id: int
     paragraph: int | None = None
     page: int | None = None
-    figures: list[Figure] = field(
-        default_factory=list
-    )  # quantities in `highlight`, offsets into it
+    figures: list[Figure] = field(default_factory=list)  # quantities in `highlight`
+    section: str = ""  # the section path of the quote ("Item 7. MD&A > Liquidity"), if any
+    format: str = ""  # the source's format ("pdf", "html", ...), when known
+
+    @property
+    def link(self) -> str:
+        """The URL to cite: for a PDF with a URL and a page, `URL#page=N` opens that page."""
+        if not self.url:
+            return ""
+        if self.page and (self.format == "pdf" or self.url.lower().split("?")[0].endswith(".pdf")):
+            return f"{self.url.split('#')[0]}#page={self.page}"
+        return self.url
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        return {**asdict(self), "link": self.link}
 
 
 @dataclass

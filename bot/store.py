@@ -111,6 +111,22 @@ def _m0006(db: sqlite_utils.Database) -> None:
     )
 
 
+@migrations(name="0007_sections_and_context")
+def _m0007(db: sqlite_utils.Database) -> None:
+    # Per chunk: its section path, its table's caption and header rows, and the context that is
+    # embedded and indexed with it (section path and table header) while the quote stays `text`. FTS5 indexes both columns (bm25 sums a term's hits over them and counts
+    # their lengths together, which is BM25 over context + text). Per document: where each
+    # metadata field came from.
+    db["chunks"].add_column("section", str)
+    db["chunks"].add_column("header", str)
+    db["chunks"].add_column("context", str)
+    db["documents"].add_column("found", str)  # JSON object: field -> origin
+    db.execute("DROP TABLE IF EXISTS chunks_fts_vocab")
+    db["chunks"].disable_fts()
+    db["chunks"].enable_fts(["text", "context"], tokenize=FTS_TOKENIZE, create_triggers=True)
+    db.execute("CREATE VIRTUAL TABLE chunks_fts_vocab USING fts5vocab(chunks_fts, 'row')")
+
+
 def refresh_vocab(db: sqlite_utils.Database) -> None:
     with db.atomic():
         db.execute("DELETE FROM vocab")

@@ -1,4 +1,5 @@
 import json
+import shutil
 import sqlite3
 
 import numpy as np
@@ -206,8 +207,21 @@ def test_editing_a_sidecar_updates_the_citation(tmp_path, corpus_copy, hash_embe
     sidecar = corpus_copy / f"{TEC}.meta.json"
     sidecar.write_text(sidecar.read_text().replace('"date": ""', '"date": "2025-10-01"'))
     report = ingest(index_dir, [corpus_copy], embedder=hash_embedder)
+    index = ReportIndex.open(index_dir, hash_embedder)
+    assert index.document(TEC)["date"] == "2025-10-01"
+    # The date is part of the document's identity embedded with every chunk: all re-embedded.
+    chunks = index.db.execute("SELECT count(*) FROM chunks WHERE doc_id = ?", [TEC]).fetchone()[0]
+    assert report.updated == [TEC] and report.chunks_embedded == chunks
+
+
+def test_an_author_edit_leaves_the_context_alone_and_reuses_every_vector(
+    tmp_path, corpus_copy, hash_embedder
+):
+    index_dir, _ = _build(tmp_path, corpus_copy, hash_embedder)
+    sidecar = corpus_copy / f"{TEC}.meta.json"
+    sidecar.write_text(sidecar.read_text().replace('"author": "', '"author": "Ed. '))
+    report = ingest(index_dir, [corpus_copy], embedder=hash_embedder)
     assert report.updated == [TEC] and report.chunks_embedded == 0
-    assert ReportIndex.open(index_dir, hash_embedder).document(TEC)["date"] == "2025-10-01"
 
 
 def test_empty_token_in_env_means_no_token(monkeypatch):
@@ -223,10 +237,12 @@ def test_a_new_document_reuses_vectors_of_text_already_indexed(
     index_dir, _ = _build(tmp_path, corpus_copy, hash_embedder)
     index = ReportIndex.open(index_dir, hash_embedder)
     shared = index.db.execute(
-        "SELECT text FROM chunks WHERE doc_id = ? ORDER BY ordinal LIMIT 1 OFFSET 2", [TEC]
+        "SELECT text FROM chunks WHERE doc_id = ? ORDER BY ordinal LIMIT 1", [TEC]
     ).fetchone()[0]
     extra = tmp_path / "digest.txt"
     extra.write_text(f"{shared}\n\nA brand new closing paragraph about something else entirely.")
+    # The same citation metadata, so the shared chunk's context (identity, section) is the same.
+    shutil.copy(corpus_copy / f"{TEC}.meta.json", tmp_path / "digest.meta.json")
     report = ingest(index_dir, [extra], embedder=hash_embedder)
     assert report.added == ["digest"]
     assert report.chunks_reused >= 1 and report.chunks_embedded >= 1
