@@ -454,10 +454,10 @@ def _match(
         checks.append(check_)
         context = _clause_context(claim, words, target, spans + name_spans)
         never = {s for s in context if idf.get(folded[s], 0) < 0}
-        # A word the reports never use next to the figure is its predicate, worded otherwise
-        # ("got 2%"); away from it ("lithium exports reached"), it says the claim is about
-        # something the reports do not cover: such a figure may agree, never contradict.
-        predicate = never & _nearest(words, target, spans + name_spans)
+        # A word the reports never use as the figure's predicate is worded otherwise ("got 2%",
+        # "were cut"); anywhere else in its clause ("lithium exports reached") it says the claim
+        # is about something the reports do not cover: never contradicted.
+        predicate = never & _nearest(words, target, spans + name_spans, claim)
         check_.unaddressed = sorted(
             folded[s] for s in never - predicate if context[s] > OTHER_CLAUSE
         )
@@ -478,11 +478,11 @@ def _match(
             score = sum(w * min(1.0, cand.context.get(s, 0.0)) for s, w in weights.items()) / total
             if head and cand.head and head != cand.head:
                 score -= HEAD_PENALTY
+            if score < MIN_SUBJECT:
+                continue
             if period is not None and cand.period is not None and compare(period, cand.period).same:
                 score += PERIOD_BONUS
-            score -= 0.002 * cand.rank  # ties go to the better-ranked passage
-            if score >= MIN_SUBJECT:
-                scored.append((score, ci))
+            scored.append((score - 0.002 * cand.rank, ci))  # ties go to the better-ranked passage
         if not scored:
             continue
         scored.sort(key=lambda x: -x[0])
@@ -520,12 +520,16 @@ def _clause_context(
 
 
 def _nearest(
-    words: list[tuple[str, int, int]], target: Figure, skip: list[tuple[int, int]]
+    words: list[tuple[str, int, int]], target: Figure, skip: list[tuple[int, int]], claim: str
 ) -> set[str]:
-    """The stem of the content word right before a figure: its predicate ("grew 21%")."""
+    """The stems of a figure's predicate: the content word right before it ("grew 21%") and the
+    last one of its clause after it ("positions were cut")."""
     kept = [w for w in words if not any(a <= w[1] < b for a, b in skip)]
     before = [w[0] for w in kept if w[2] <= target.start]
-    return set(before[-1:])
+    cut = re.search(r"[,;:—–()]", claim[target.end :])
+    stop = target.end + cut.start() if cut else len(claim)
+    after = [w[0] for w in kept if target.end <= w[1] < stop]
+    return set(before[-1:] + after[-1:])
 
 
 def _names_set(claim: str, figures: list[Figure]) -> set[str]:
