@@ -208,10 +208,13 @@ def _candidates(
     for f in sorted(claim_figures, key=lambda f: -f.start):
         words_only = words_only[: f.start] + " " + words_only[f.end :]
     ranked: dict[int, int] = {}
-    for query in (claim, words_only):
+    # The claim as written (hybrid), and its words without the figures (lexical: one model
+    # call per claim is the budget).
+    for query, mode in ((claim, "hybrid"), (words_only, "lexical")):
         if not re.search(r"\w", query):
             continue
-        for rank, hit in enumerate(search(index, query, limit=SEARCH_LIMIT, filters=filters)):
+        hits = search(index, query, limit=SEARCH_LIMIT, mode=mode, filters=filters)
+        for rank, hit in enumerate(hits):
             ranked[hit.chunk_id] = min(ranked.get(hit.chunk_id, rank), rank)
     seen: set[tuple[str, int]] = set()
     out: list[_Candidate] = []
@@ -553,15 +556,29 @@ def _rerank_by_embedding(
     top = scored[:EMBED_TOP]
     if len(top) < 2:
         return scored
-    texts = [subject] + [candidates[ci].subject for _, ci in top]
-    vectors = np.asarray(index.embedder.encode(texts), dtype=np.float32)
-    norms = np.linalg.norm(vectors, axis=1)
-    norms[norms == 0] = 1.0
-    vectors = vectors / norms[:, None]
+    vectors = _subject_vectors(index, [subject] + [candidates[ci].subject for _, ci in top])
     sims = vectors[1:] @ vectors[0]
     rescored = [(s + EMBED_WEIGHT * float(sim), ci) for (s, ci), sim in zip(top, sims, strict=True)]
     rescored.sort(key=lambda x: -x[0])
     return rescored + scored[EMBED_TOP:]
+
+
+SUBJECT_CHARS = 240  # a subject's first characters are embedded (labels are short, sentences not)
+
+
+def _subject_vectors(index: ReportIndex, texts: list[str]) -> np.ndarray:
+    """Unit vectors of subjects, each text embedded once per index (one model call for the new)."""
+    cache = index._cache.setdefault("factcheck:subjects", {})
+    keys = [t[:SUBJECT_CHARS] for t in texts]
+    new = list(dict.fromkeys(k for k in keys if k not in cache))
+    if new:
+        if len(cache) > 20_000:
+            cache.clear()
+        encoded = np.asarray(index.embedder.encode(new), dtype=np.float32)
+        norms = np.linalg.norm(encoded, axis=1)
+        norms[norms == 0] = 1.0
+        cache.update(zip(new, encoded / norms[:, None], strict=True))
+    return np.stack([cache[k] for k in keys])
 
 
 def _decide(check_: _Check, tier: list[tuple[float, _Candidate]]) -> None:
