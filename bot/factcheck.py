@@ -56,6 +56,7 @@ from bot.figures import (
 )
 from bot.figures.tables import read_row
 from bot.figures.tokens import detect_locale
+from bot.figures.vocabulary import FRAME_WORDS as _FRAME_WORDS
 from bot.index import ReportIndex
 from bot.models import Evidence, Outcome, SearchFilter, Verdict, VerdictKind
 from bot.text import STOPWORDS, fold, sentence_spans, stem
@@ -75,10 +76,6 @@ EMBED_TOP = 8  # candidates whose subjects are embedded, per claim figure
 
 _WORD_RE = re.compile(r"[^\W\d_]+")
 _NAME_RE = re.compile(r"[^\W_][\w&]*(?:['’]s)?")
-# Words that frame a figure rather than say what it measures.
-_FRAME_WORDS = frozenset(
-    ["than", "more", "over", "least", "about", "roughly", "nearly", "around", "some", "up", "per", "cent", "percent", "times", "fold", "million", "billion", "thousand", "trillion", "bn", "mn", "usd", "dollars", "pesos", "since", "said", "says", "say", "claim", "report", "reports", "according", "also", "only", "just", "total", "totalled", "totaled", "reached", "reach", "hit", "stood", "amount", "amounted", "figure", "number", "end", "year", "years", "fiscal", "quarter", "quarters", "month", "months", "first", "second", "third", "fourth", "half", "period", "ended", "ending", "last", "next", "previous", "prior", "ago"]
-)  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------
