@@ -70,6 +70,7 @@ OTHER_CLAUSE = 0.3  # claim words in another clause than the figure ("..., of wh
 HEAD_PENALTY = 0.15  # "40 investors" against "two countries": different nouns after the figure
 PERIOD_BONUS = 0.25  # the evidence names a period that overlaps the claim's
 SUBJECT_BAND = 0.12  # candidates this close to the best one are about the same subject
+CONTRADICT_SUBJECT = 0.65  # a contradiction needs this much of the subject, not just a match
 AGREE_BAND = 0.05  # an agreeing candidate this close to the best one of its period decides
 EMBED_WEIGHT = 0.2  # weight of the subjects' embedding similarity
 EMBED_TOP = 8  # candidates whose subjects are embedded, per claim figure
@@ -139,6 +140,7 @@ class _Candidate:
     period_from: str  # "column", "row", "sentence", "document" or ""
     aligned: bool = True  # False: a table cell whose column could not be read
     in_table: bool = False
+    subject_score: float = 0.0  # share of the claim's weighted subject words found
     head: str | None = None
     vector_score: float = 0.0
 
@@ -180,6 +182,22 @@ def _doc_words(index: ReportIndex, doc_id: str) -> list[str]:
         text = fold(" ".join([doc["title"] or "", doc["publisher"] or "", doc["text"]]))
         index._cache[key] = sorted(set(re.findall(r"\w+", text)))
     return index._cache[key]
+
+
+def _named_documents(
+    index: ReportIndex, names: list[str], filters: SearchFilter | None
+) -> SearchFilter | None:
+    """`filters` narrowed to the documents that mention every name in the claim ("Netflix")."""
+    if not names:
+        return filters
+    docs = [d["id"] for d in index.documents()]
+    if filters and filters.doc_ids:
+        docs = [d for d in docs if d in filters.doc_ids]
+    named = tuple(d for d in docs if all(_mentions(_doc_words(index, d), n) for n in names))
+    if not named or len(named) == len(docs):
+        return filters
+    base = filters or SearchFilter()
+    return SearchFilter(named, base.publisher, base.date_from, base.date_to)
 
 
 def _mentions(words: list[str], name: str) -> bool:
@@ -404,8 +422,8 @@ def check(
             "The claim has no figures to check; ask it as a question instead.",
         )
     targets = quantities or claim_times
-    candidates = _candidates(index, text, figures, filters)
     names = _names(text, figures)
+    candidates = _candidates(index, text, figures, _named_documents(index, names, filters))
     candidates = [
         c for c in candidates if all(_mentions(_doc_words(index, c.doc_id), n) for n in names)
     ]
@@ -480,6 +498,7 @@ def _match(
                 score -= HEAD_PENALTY
             if score < MIN_SUBJECT:
                 continue
+            cand.subject_score = score
             if period is not None and cand.period is not None and compare(period, cand.period).same:
                 score += PERIOD_BONUS
             scored.append((score - 0.002 * cand.rank, ci))  # ties go to the better-ranked passage
@@ -609,7 +628,8 @@ def _decide(check_: _Check, tier: list[tuple[float, _Candidate]]) -> None:
             return
         if differ_outcome:
             best = group[0][1]
-            _set(check_, best, comparisons[id(best)], "differs")
+            strong = best.subject_score >= CONTRADICT_SUBJECT
+            _set(check_, best, comparisons[id(best)], "differs" if strong else "weak_subject")
             return
     if other:
         agreeing = [c for _, c in other if comparisons[id(c)].same]
@@ -736,6 +756,12 @@ def explain_check(check_: _Check, evidence: Evidence) -> str:
             f"{cite}. The nearest figure the report gives is {said}{about}{period}; the claim "
             f"says {claimed}{claim_about}{claim_period}, but the reports never mention {words}, "
             "so they do not address it."
+        )
+    if check_.outcome == "weak_subject":
+        return (
+            f"{cite}. The closest figure the report gives is {said}{about}{period}; the claim "
+            f"says {claimed}{claim_about}{claim_period}, but the two may not measure the same "
+            "thing, so it is neither supported nor contradicted."
         )
     if check_.outcome == "no_period":
         return (
