@@ -44,19 +44,19 @@ from typing import Any
 import numpy as np
 
 from bot import lexical
-from bot.answering import MAX_QUESTION_CHARS, prepare_question, search
+from bot.answering import MAX_QUESTION_CHARS, Mode, prepare_question, search
 from bot.figures import (
     TIME_KINDS,
     Comparison,
     Figure,
     compare,
-    figure_rows,
     format_value,
     parse_figures,
     unit_family,
 )
 from bot.figures.tables import read_row
 from bot.figures.tokens import detect_locale
+from bot.figures.vocabulary import FRAME_WORDS as _FRAME_WORDS
 from bot.index import ReportIndex
 from bot.models import Evidence, Outcome, SearchFilter, Verdict, VerdictKind
 from bot.text import STOPWORDS, fold, sentence_spans, stem
@@ -70,30 +70,13 @@ OTHER_CLAUSE = 0.3  # claim words in another clause than the figure ("..., of wh
 HEAD_PENALTY = 0.15  # "40 investors" against "two countries": different nouns after the figure
 PERIOD_BONUS = 0.25  # the evidence names a period that overlaps the claim's
 SUBJECT_BAND = 0.12  # candidates this close to the best one are about the same subject
+CONTRADICT_SUBJECT = 0.65  # a contradiction needs this much of the subject, not just a match
 AGREE_BAND = 0.05  # an agreeing candidate this close to the best one of its period decides
 EMBED_WEIGHT = 0.2  # weight of the subjects' embedding similarity
 EMBED_TOP = 8  # candidates whose subjects are embedded, per claim figure
-FIGURE_COLUMNS = (
-    "doc_id",
-    "chunk_id",
-    "start",
-    "end",
-    "text",
-    "value",
-    "low",
-    "high",
-    "unit",
-    "kind",
-    "qualifier",
-    "sentence",
-)
 
 _WORD_RE = re.compile(r"[^\W\d_]+")
 _NAME_RE = re.compile(r"[^\W_][\w&]*(?:['’]s)?")
-# Words that frame a figure rather than say what it measures.
-_FRAME_WORDS = frozenset(
-    ["than", "more", "over", "least", "about", "roughly", "nearly", "around", "some", "up", "per", "cent", "percent", "times", "fold", "million", "billion", "thousand", "trillion", "bn", "mn", "usd", "dollars", "pesos", "since", "said", "says", "say", "claim", "report", "reports", "according", "also", "only", "just", "total", "totalled", "totaled", "reached", "reach", "hit", "stood", "amount", "amounted", "figure", "number", "end", "year", "years", "fiscal", "quarter", "quarters", "month", "months", "first", "second", "third", "fourth", "half", "period", "ended", "ending", "last", "next", "previous", "prior", "ago"]
-)  # fmt: skip
 
 
 # --------------------------------------------------------------------------------------------
@@ -157,6 +140,7 @@ class _Candidate:
     period_from: str  # "column", "row", "sentence", "document" or ""
     aligned: bool = True  # False: a table cell whose column could not be read
     in_table: bool = False
+    subject_score: float = 0.0  # share of the claim's weighted subject words found
     head: str | None = None
     vector_score: float = 0.0
 
@@ -200,6 +184,22 @@ def _doc_words(index: ReportIndex, doc_id: str) -> list[str]:
     return index._cache[key]
 
 
+def _named_documents(
+    index: ReportIndex, names: list[str], filters: SearchFilter | None
+) -> SearchFilter | None:
+    """`filters` narrowed to the documents that mention every name in the claim ("Netflix")."""
+    if not names:
+        return filters
+    docs = [d["id"] for d in index.documents()]
+    if filters and filters.doc_ids:
+        docs = [d for d in docs if d in filters.doc_ids]
+    named = tuple(d for d in docs if all(_mentions(_doc_words(index, d), n) for n in names))
+    if not named or len(named) == len(docs):
+        return filters
+    base = filters or SearchFilter()
+    return SearchFilter(named, base.publisher, base.date_from, base.date_to)
+
+
 def _mentions(words: list[str], name: str) -> bool:
     """The document has the name, or a word sharing all but its last two letters ("africa")."""
     prefix = name[:-2] if len(name) >= 6 else name
@@ -223,10 +223,14 @@ def _candidates(
     for f in sorted(claim_figures, key=lambda f: -f.start):
         words_only = words_only[: f.start] + " " + words_only[f.end :]
     ranked: dict[int, int] = {}
-    for query in (claim, words_only):
+    # The claim as written (hybrid), and its words without the figures (lexical: one model
+    # call per claim is the budget).
+    queries: tuple[tuple[str, Mode], ...] = ((claim, "hybrid"), (words_only, "lexical"))
+    for query, mode in queries:
         if not re.search(r"\w", query):
             continue
-        for rank, hit in enumerate(search(index, query, limit=SEARCH_LIMIT, filters=filters)):
+        hits = search(index, query, limit=SEARCH_LIMIT, mode=mode, filters=filters)
+        for rank, hit in enumerate(hits):
             ranked[hit.chunk_id] = min(ranked.get(hit.chunk_id, rank), rank)
     seen: set[tuple[str, int]] = set()
     out: list[_Candidate] = []
@@ -419,8 +423,8 @@ def check(
             "The claim has no figures to check; ask it as a question instead.",
         )
     targets = quantities or claim_times
-    candidates = _candidates(index, text, figures, filters)
     names = _names(text, figures)
+    candidates = _candidates(index, text, figures, _named_documents(index, names, filters))
     candidates = [
         c for c in candidates if all(_mentions(_doc_words(index, c.doc_id), n) for n in names)
     ]
@@ -469,10 +473,10 @@ def _match(
         checks.append(check_)
         context = _clause_context(claim, words, target, spans + name_spans)
         never = {s for s in context if idf.get(folded[s], 0) < 0}
-        # A word the reports never use next to the figure is its predicate, worded otherwise
-        # ("got 2%"); away from it ("lithium exports reached"), it says the claim is about
-        # something the reports do not cover: such a figure may agree, never contradict.
-        predicate = never & _nearest(words, target, spans + name_spans)
+        # A word the reports never use as the figure's predicate is worded otherwise ("got 2%",
+        # "were cut"); anywhere else in its clause ("lithium exports reached") it says the claim
+        # is about something the reports do not cover: never contradicted.
+        predicate = never & _nearest(words, target, spans + name_spans, claim)
         check_.unaddressed = sorted(
             folded[s] for s in never - predicate if context[s] > OTHER_CLAUSE
         )
@@ -493,11 +497,12 @@ def _match(
             score = sum(w * min(1.0, cand.context.get(s, 0.0)) for s, w in weights.items()) / total
             if head and cand.head and head != cand.head:
                 score -= HEAD_PENALTY
+            if score < MIN_SUBJECT:
+                continue
+            cand.subject_score = score
             if period is not None and cand.period is not None and compare(period, cand.period).same:
                 score += PERIOD_BONUS
-            score -= 0.002 * cand.rank  # ties go to the better-ranked passage
-            if score >= MIN_SUBJECT:
-                scored.append((score, ci))
+            scored.append((score - 0.002 * cand.rank, ci))  # ties go to the better-ranked passage
         if not scored:
             continue
         scored.sort(key=lambda x: -x[0])
@@ -535,12 +540,16 @@ def _clause_context(
 
 
 def _nearest(
-    words: list[tuple[str, int, int]], target: Figure, skip: list[tuple[int, int]]
+    words: list[tuple[str, int, int]], target: Figure, skip: list[tuple[int, int]], claim: str
 ) -> set[str]:
-    """The stem of the content word right before a figure: its predicate ("grew 21%")."""
+    """The stems of a figure's predicate: the content word right before it ("grew 21%") and the
+    last one of its clause after it ("positions were cut")."""
     kept = [w for w in words if not any(a <= w[1] < b for a, b in skip)]
     before = [w[0] for w in kept if w[2] <= target.start]
-    return set(before[-1:])
+    cut = re.search(r"[,;:—–()]", claim[target.end :])
+    stop = target.end + cut.start() if cut else len(claim)
+    after = [w[0] for w in kept if target.end <= w[1] < stop]
+    return set(before[-1:] + after[-1:])
 
 
 def _names_set(claim: str, figures: list[Figure]) -> set[str]:
@@ -564,15 +573,29 @@ def _rerank_by_embedding(
     top = scored[:EMBED_TOP]
     if len(top) < 2:
         return scored
-    texts = [subject] + [candidates[ci].subject for _, ci in top]
-    vectors = np.asarray(index.embedder.encode(texts), dtype=np.float32)
-    norms = np.linalg.norm(vectors, axis=1)
-    norms[norms == 0] = 1.0
-    vectors = vectors / norms[:, None]
+    vectors = _subject_vectors(index, [subject] + [candidates[ci].subject for _, ci in top])
     sims = vectors[1:] @ vectors[0]
     rescored = [(s + EMBED_WEIGHT * float(sim), ci) for (s, ci), sim in zip(top, sims, strict=True)]
     rescored.sort(key=lambda x: -x[0])
     return rescored + scored[EMBED_TOP:]
+
+
+SUBJECT_CHARS = 240  # a subject's first characters are embedded (labels are short, sentences not)
+
+
+def _subject_vectors(index: ReportIndex, texts: list[str]) -> np.ndarray:
+    """Unit vectors of subjects, each text embedded once per index (one model call for the new)."""
+    cache = index._cache.setdefault("factcheck:subjects", {})
+    keys = [t[:SUBJECT_CHARS] for t in texts]
+    new = list(dict.fromkeys(k for k in keys if k not in cache))
+    if new:
+        if len(cache) > 20_000:
+            cache.clear()
+        encoded = np.asarray(index.embedder.encode(new), dtype=np.float32)
+        norms = np.linalg.norm(encoded, axis=1)
+        norms[norms == 0] = 1.0
+        cache.update(zip(new, encoded / norms[:, None], strict=True))
+    return np.stack([cache[k] for k in keys])
 
 
 def _decide(check_: _Check, tier: list[tuple[float, _Candidate]]) -> None:
@@ -606,7 +629,8 @@ def _decide(check_: _Check, tier: list[tuple[float, _Candidate]]) -> None:
             return
         if differ_outcome:
             best = group[0][1]
-            _set(check_, best, comparisons[id(best)], "differs")
+            strong = best.subject_score >= CONTRADICT_SUBJECT
+            _set(check_, best, comparisons[id(best)], "differs" if strong else "weak_subject")
             return
     if other:
         agreeing = [c for _, c in other if comparisons[id(c)].same]
@@ -734,6 +758,12 @@ def explain_check(check_: _Check, evidence: Evidence) -> str:
             f"says {claimed}{claim_about}{claim_period}, but the reports never mention {words}, "
             "so they do not address it."
         )
+    if check_.outcome == "weak_subject":
+        return (
+            f"{cite}. The closest figure the report gives is {said}{about}{period}; the claim "
+            f"says {claimed}{claim_about}{claim_period}, but the two may not measure the same "
+            "thing, so it is neither supported nor contradicted."
+        )
     if check_.outcome == "no_period":
         return (
             f"{cite}. The report gives {said}{about} without saying for what period; the claim "
@@ -790,30 +820,58 @@ def explain(verdict: VerdictKind, checks: list[_Check], evidence: list[Evidence]
 
 
 def list_figures(index: ReportIndex, doc_id: str | None = None) -> list[dict[str, Any]]:
-    """Every figure in one report (or all reports), in reading order, with its sentence.
+    """Every figure in one report (or all reports), in reading order, read as `check` reads it.
 
-    Reads the `figures` table written at ingest; an index built before ingest stored figures
-    is read from its chunks instead, with the same fields.
+    Each row has the figure's fields (table cells scaled by the table's stated scale), its
+    document offsets, the sentence or table row it stands in, and what it is about: `subject`
+    (the row label, for table cells), `period` (the column's, or the sentence's), `scale`, and
+    `display`, the figure written for people.
     """
-    if doc_id is not None:
-        index.document(doc_id)  # raises DocumentNotFound
-    where, params = ("WHERE doc_id = ?", [doc_id]) if doc_id is not None else ("", [])
-    columns = ", ".join(f'"{c}"' for c in FIGURE_COLUMNS)
+    docs = (
+        [index.document(doc_id)]
+        if doc_id is not None
+        else [index.document(d["id"]) for d in index.documents()]
+    )
     rows: list[dict[str, Any]] = []
-    if "figures" in index.db.table_names():
-        cursor = index.db.execute(
-            f'SELECT {columns} FROM figures {where} ORDER BY doc_id, "start"', params
-        )
-        rows = [dict(zip(FIGURE_COLUMNS, r, strict=True)) for r in cursor.fetchall()]
-    if rows:
-        return rows
+    for doc in sorted(docs, key=lambda d: d["id"]):
+        rows += _document_figures(index, doc)
+    return rows
+
+
+def _document_figures(index: ReportIndex, doc: dict[str, Any]) -> list[dict[str, Any]]:
+    text = doc["text"]
     chunks = index.db.execute(
-        f'SELECT id, doc_id, "start", text FROM chunks {where} ORDER BY doc_id, ordinal', params
+        'SELECT id, "start" FROM chunks WHERE doc_id = ? ORDER BY "start"', [doc["id"]]
     ).fetchall()
-    seen: set[tuple[str, int]] = set()
-    for chunk_id, owner, start, text in chunks:
-        for row in figure_rows(text, start, chunk_id=chunk_id, doc_id=owner):
-            if (owner, row["start"]) not in seen:
-                seen.add((owner, row["start"]))
-                rows.append({c: row[c] for c in FIGURE_COLUMNS})
+    starts = [c[1] for c in chunks]
+
+    def row(fig: Figure, span: tuple[int, int], **about: Any) -> dict[str, Any]:
+        k = bisect.bisect_right(starts, fig.start) - 1
+        out = fig.to_dict()
+        out.update(doc_id=doc["id"], chunk_id=chunks[k][0] if k >= 0 else None)
+        out.update(sentence=text[span[0] : span[1]], subject="", period="", scale=1.0)
+        out["display"] = format_value(fig)  # "USD -1.577 billion", for people
+        out.update(about)
+        return out
+
+    rows = []
+    for a, b in _line_spans(text, 0, len(text)):
+        cells = read_row(text, a, b, _page_start(doc, a))
+        if cells:
+            for cell in cells:
+                period = format_value(cell.period) if cell.period is not None else ""
+                rows.append(
+                    row(cell.figure, (a, b), subject=cell.label, period=period, scale=cell.scale)
+                )
+            continue
+        for s, e in sentence_spans(text, a, b):
+            figures = parse_figures(text[s:e])
+            times = [f for f in figures if f.kind in TIME_KINDS]
+            for fig in figures:
+                fig = replace(fig, start=s + fig.start, end=s + fig.end)
+                near = min(times, key=lambda t: abs(t.start + s - fig.start), default=None)
+                period = ""
+                if fig.kind not in TIME_KINDS and near is not None:
+                    period = format_value(near)
+                rows.append(row(fig, (s, e), period=period))
     return rows

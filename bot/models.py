@@ -156,7 +156,7 @@ class VerifyResult:
 
 
 VerdictKind = Literal["supported", "contradicted", "not_found"]
-Outcome = Literal["agrees", "differs", "other_period", "no_period", "unaddressed"]
+Outcome = Literal["agrees", "differs", "other_period", "no_period", "unaddressed", "weak_subject"]
 
 
 @dataclass
@@ -169,7 +169,8 @@ class Evidence:
     claim's figure. `outcome` is this comparison's result: `agrees`, `differs` (same subject and
     period, another figure: a contradiction), `other_period` (the report gives the figure for
     another period), `no_period` (the report states no period for it) or `unaddressed` (the
-    claim names something the reports never mention); only `differs` contradicts.
+    claim names something the reports never mention) or `weak_subject` (the closest figure
+    matches the claim's subject too loosely to contradict it); only `differs` contradicts.
     """
 
     quote: str

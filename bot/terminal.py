@@ -141,13 +141,14 @@ def render_source_list(docs: list[dict[str, Any]]) -> str:
 
 
 def render_figures(rows: list[dict[str, Any]]) -> str:
-    """Each figure with its document, offset and kind, and the sentence it stands in."""
+    """Each figure with its document, offset, value, subject and period, and its sentence."""
     if not rows:
         return "No figures found."
-    return "\n".join(
-        f"{r['doc_id']} [{r['start']}] {r['text']}  ({r['kind']})\n    {r['sentence']}"
-        for r in rows
-    )
+    lines = []
+    for r in rows:
+        about = "; ".join(x for x in (r["display"], r["subject"], r["period"]) if x)
+        lines.append(f"{r['doc_id']} [{r['start']}] {r['text']}  ({about})\n    {r['sentence']}")
+    return "\n".join(lines)
 
 
 def render_eval(r: EvalResult) -> str:

@@ -341,3 +341,39 @@ def test_figure_rows_carry_document_offsets_and_sentence() -> None:
 
 def test_mark_figures() -> None:
     assert mark_figures("It grew 20.8% to $9.7bn.") == "It grew «20.8%» to «$9.7bn»."
+
+
+# ------------------------------------------------------------------------------------------
+# Table rows (tests/data/figures/tables/): label, column period, stated scale, sign
+
+TABLES = DATA / "tables"
+TABLE_CASES = json.loads((TABLES / "expected.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("name", sorted(TABLE_CASES))
+def test_table_rows_read_with_label_period_and_scale(name: str) -> None:
+    from bot.figures.tables import read_row
+
+    text = (TABLES / name).read_text(encoding="utf-8")
+    got: dict[str, list] = {}
+    pos = 0
+    for line in text.split("\n"):
+        cells = read_row(text, pos, pos + len(line))
+        for cell in cells:
+            assert text[cell.figure.start : cell.figure.end] == cell.figure.text
+            period = format_value(cell.period) if cell.period else None
+            got.setdefault(cell.label, []).append([cell.figure.value, cell.figure.unit, period])
+        pos += len(line) + 1
+    for label, cells in TABLE_CASES[name].items():
+        assert got.get(label) == cells, (label, got.get(label))
+
+
+def test_lines_that_are_not_rows() -> None:
+    from bot.figures.tables import read_row
+
+    for line in (
+        "Total savings plan costs were $690 million in 2021, $730 million in 2020.",
+        "(Millions) 2018 2017 2016",
+        "Cash Flows from Operating Activities",
+    ):
+        assert read_row(line, 0, len(line)) == [], line

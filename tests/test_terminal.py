@@ -75,8 +75,22 @@ def test_sources_and_figures_say_when_there_are_none():
     assert render_figures([]) == "No figures found."
     doc = {"id": "d", "title": "T", "publisher": "P", "author": "", "chunks": 3, "format": "pdf"}
     assert render_sources([doc]) == "d\n    T — P (3 chunks, pdf)"
-    row = {"doc_id": "d", "start": 12, "text": "20.8%", "kind": "percent", "sentence": "Up 20.8%."}
-    assert render_figures([row]) == "d [12] 20.8%  (percent)\n    Up 20.8%."
+    row = {
+        "doc_id": "d",
+        "start": 12,
+        "text": "(1,577)",
+        "display": "USD -1.577 billion",
+        "subject": "Purchases of PP&E",
+        "period": "2018",
+        "sentence": "Purchases of PP&E (1,577)",
+    }
+    assert render_figures([row]) == (
+        "d [12] (1,577)  (USD -1.577 billion; Purchases of PP&E; 2018)\n"
+        "    Purchases of PP&E (1,577)"
+    )
+    assert render_figures([{**row, "subject": "", "period": ""}]).startswith(
+        "d [12] (1,577)  (USD -1.577 billion)\n"
+    )
 
 
 def test_the_citation_names_the_section_and_links_to_the_page():

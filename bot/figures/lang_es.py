@@ -115,6 +115,9 @@ TABLE_SCALE_INTRO = ("en",)  # "(en miles de pesos)"
 TABLE_EXCEPT = ("excepto", "salvo")
 PER_SHARE = ("por acción", "por acciones")
 
+# Words that frame a figure in a claim rather than say what it measures
+FRAME_WORDS = {"más", "menos", "cerca", "alrededor", "aproximadamente", "unos", "unas", "millones", "millón", "mil", "miles", "dólares", "pesos", "total", "alcanzó", "alcanzaron", "alcanza", "llegó", "llegaron", "cifra", "según", "informe", "año", "años", "trimestre", "trimestres", "mes", "meses", "fin", "primer", "segundo", "tercer", "cuarto", "semestre", "período", "periodo", "pasado", "anterior", "próximo"}  # fmt: skip
+
 CUES = {
     "de", "la", "el", "los", "las", "que", "y", "en", "del", "por", "con", "para", "una",
     "millones", "mil", "según", "más", "se", "su", "fue", "es",

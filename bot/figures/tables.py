@@ -91,6 +91,8 @@ def row_cells(line: str) -> tuple[int, list[Figure | None]] | None:
     cells: list[Figure | None] = []
     boundary = len(line.rstrip())
     for f in reversed(figures):
+        if f.kind in TIME_KINDS:
+            break  # a period ends the run: it is the row's label ("2024 $ 1,097 $ 862")
         gap = line[f.end : boundary]
         dashes = len(_DASH_CELL.findall(gap))
         if _CELL_GAP.fullmatch(_DASH_CELL.sub(" ", gap)) is None:
@@ -113,8 +115,6 @@ def row_cells(line: str) -> tuple[int, list[Figure | None]] | None:
         and (_WORD.search(label) is None or len(_WORD.findall(label)) > MAX_LABEL_WORDS)
     ):
         return None
-    if any(c is not None and c.kind in TIME_KINDS for c in cells):
-        return None  # a header or a sentence ending in a date, not a row of values
     return boundary, cells
 
 
@@ -176,6 +176,10 @@ def read_row(text: str, start: int, end: int, limit: int = 0) -> list[TableFigur
     row_period = own[0] if len(own) == 1 and own[0].kind in TIME_KINDS else None
     top = max(0, header_at - SCALE_LOOKBACK)
     header_lines = [text[a:b] for a, b in above[top : header_at + 1]]
+    if not periods:  # no header of periods: the table's words are the lines above without figures
+        header_lines = [text[a:b] for a, b in above if not parse_figures(text[a:b])][
+            -SCALE_LOOKBACK:
+        ]
     region = [text[a:b] for a, b in above[top:]] + [line]
     scale, currency, per_share_exempt = _stated_scale([label])  # "Network volumes (Billions)"
     if not scale:
