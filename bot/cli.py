@@ -273,23 +273,22 @@ def show(doc_id, as_json, settings) -> None:
     Example:
       reportbot show techloy-argentina-wants-to-be-an-ai-hub
     """
-    doc = _open(settings).document(doc_id)
+    from bot.store import document
+
+    index = _open(settings)
+    info = document(index.db, doc_id)
+    text = index.document(doc_id)["text"]
     if as_json:
-        _emit(doc)
+        _emit({**info.to_dict(), "text": text})
         return
-    for key in (
-        "id",
-        "title",
-        "publisher",
-        "author",
-        "date",
-        "url",
-        "format",
-        "source",
-        "ingested_at",
-    ):
-        click.echo(f"{key + ':':13}{doc[key] or ''}")
-    click.echo("\n" + doc["text"])
+    for key in ("id", "title", "publisher", "author", "date", "url", "format", "source"):
+        value = getattr(info, key)
+        origin = info.found.get(key)
+        click.echo(f"{key + ':':13}{value}" + (f"  (from {origin})" if value and origin else ""))
+    size = f"{info.pages} pages, " if info.pages else ""
+    click.echo(f"{'size:':13}{size}{info.chunks} chunks")
+    click.echo(f"{'ingested_at:':13}{info.ingested_at}")
+    click.echo("\n" + text)
 
 
 @cli.command()

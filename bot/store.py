@@ -5,11 +5,15 @@ Schema changes are numbered migrations, applied when a database is opened for wr
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
 import sqlite_utils
 from sqlite_utils import Migrations
+
+from bot.errors import DocumentNotFound
+from bot.models import Document
 
 FTS_TOKENIZE = "porter unicode61 remove_diacritics 2"
 
@@ -159,3 +163,33 @@ def delete_document(db: sqlite_utils.Database, doc_id: str) -> list[int]:
     db.execute("DELETE FROM chunks WHERE doc_id = ?", [doc_id])
     db.execute("DELETE FROM documents WHERE id = ?", [doc_id])
     return ids
+
+
+def document(db: sqlite_utils.Database, doc_id: str) -> Document:
+    """One document's metadata, size and where each metadata field came from."""
+    row = next(
+        db.query(
+            "SELECT d.*, (SELECT count(*) FROM chunks c WHERE c.doc_id = d.id) AS n_chunks "
+            "FROM documents d WHERE d.id = ?",
+            [doc_id],
+        ),
+        None,
+    )
+    if row is None:
+        raise DocumentNotFound(
+            f"No document {doc_id!r} in the index; `reportbot sources` lists them."
+        )
+    return Document(
+        id=row["id"],
+        title=row["title"] or "",
+        publisher=row["publisher"] or "",
+        author=row["author"] or "",
+        date=row["date"] or "",
+        url=row["url"] or "",
+        format=row["format"] or "",
+        source=row["source"] or "",
+        ingested_at=row["ingested_at"] or "",
+        pages=len(json.loads(row["page_starts"] or "[]")),
+        chunks=int(row["n_chunks"]),
+        found=json.loads(row.get("found") or "{}"),
+    )
