@@ -31,8 +31,8 @@ index: $(STAMP)
 run: index
 	$(BIN)/reportbot run
 
-test: $(STAMP)
-	$(BIN)/ruff check bot tests scripts
+# CI (.ci/run) runs this: the same lint and type check as `make lint`, then the whole suite.
+test: lint
 	$(BIN)/pytest -n 2 --durations=15
 
 test-fast: $(STAMP)
@@ -41,6 +41,7 @@ test-fast: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check bot tests scripts
 	$(BIN)/ruff format --check bot tests scripts
+	$(BIN)/mypy
 
 format: $(STAMP)
 	$(BIN)/ruff format bot tests scripts
@@ -53,4 +54,4 @@ loadtest: $(BENCH_STAMP)
 	$(BIN)/python scripts/loadtest.py
 
 clean:
-	rm -rf $(VENV) index/gen-* index/CURRENT .pytest_cache .hypothesis .bench-cache
+	rm -rf $(VENV) index/gen-* index/CURRENT .pytest_cache .hypothesis .bench-cache .mypy_cache

@@ -28,10 +28,10 @@ import numpy as np
 
 from bot import lexical, vectors
 from bot.embedding import LEAN_MAX_TEXTS
-from bot.errors import InvalidQuestion
-from bot.figures import TIME_KINDS, parse_figures
+from bot.errors import InvalidQuestion, QuestionTooLong
+from bot.figures import TIME_KINDS, Figure, parse_figures
 from bot.index import ReportIndex
-from bot.models import Answer, Passage
+from bot.models import Answer, Passage, SearchFilter
 from bot.text import highlight_spans, strip_control
 
 Mode = Literal["hybrid", "dense", "lexical"]
@@ -70,9 +70,7 @@ def prepare_question(question: str, max_chars: int = MAX_QUESTION_CHARS) -> str:
             "Please send a question in words, e.g. “How many GPUs does the lab have?”"
         )
     if len(text) > max_chars:
-        raise InvalidQuestion(
-            f"That question is {len(text):,} characters long; please keep it under {max_chars:,}."
-        )
+        raise QuestionTooLong(len(text), max_chars)
     return text
 
 
@@ -83,12 +81,18 @@ def search(
     limit: int = CANDIDATES,
     mode: Mode = "hybrid",
     query_vector: np.ndarray | None = None,
+    filters: SearchFilter | None = None,
 ) -> list[Hit]:
-    """Fused ranking of chunks for a query, best first (doc ids filled in)."""
+    """Fused ranking of chunks for a query, best first (doc ids filled in).
+
+    `filters` restricts both retrievers to the chunks of the documents it selects.
+    """
     hits: dict[int, Hit] = {}
+    allowed = allowed_chunks(index, filters)
     if mode in ("hybrid", "dense"):
         qvec = query_vector if query_vector is not None else embed_query(index, query)
-        scores, ids = vectors.search(index.vectors, qvec, limit)
+        ids_array = None if allowed is None else np.fromiter(allowed, dtype=np.int64)
+        scores, ids = vectors.search(index.vectors, qvec, limit, allowed=ids_array)
         for rank, (cid, score) in enumerate(zip(ids.tolist(), scores.tolist(), strict=True)):
             if cid < 0:
                 continue
@@ -96,7 +100,9 @@ def search(
             hit.dense = float(score)
             hit.score += DENSE_WEIGHT / (RRF_K + rank + 1)
     if mode in ("hybrid", "lexical"):
-        for rank, (cid, bm25) in enumerate(lexical.search(index, query, limit, also=list(hits))):
+        for rank, (cid, bm25) in enumerate(
+            lexical.search(index, query, limit, also=list(hits), allowed=allowed)
+        ):
             hit = hits.setdefault(cid, Hit(cid, 0.0))
             hit.lexical = bm25
             hit.score += LEXICAL_WEIGHT / (RRF_K + rank + 1)
@@ -113,6 +119,40 @@ def search(
     return ranked
 
 
+def allowed_chunks(index: ReportIndex, filters: SearchFilter | None) -> frozenset[int] | None:
+    """The chunk ids a filter keeps (None: no filter), once per filter and generation.
+
+    Publishers compare case-insensitively; a date bound compares with the document's date cut
+    to the bound's length, so `date_to="2021"` keeps every document dated in 2021. A document
+    without a date is outside any date range.
+    """
+    if not filters:
+        return None
+    key = f"filter:{filters!r}"
+    if key not in index._cache:
+        clauses: list[str] = []
+        args: list[str] = []
+        if filters.doc_ids:
+            clauses.append(f"d.id IN ({','.join('?' * len(filters.doc_ids))})")
+            args += list(filters.doc_ids)
+        if filters.publisher:
+            clauses.append("lower(d.publisher) = lower(?)")
+            args.append(filters.publisher.strip())
+        if filters.date_from:
+            clauses.append("d.date != '' AND substr(d.date, 1, length(?)) >= ?")
+            args += [filters.date_from] * 2
+        if filters.date_to:
+            clauses.append("d.date != '' AND substr(d.date, 1, length(?)) <= ?")
+            args += [filters.date_to] * 2
+        rows = index.db.execute(
+            "SELECT c.id FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE "
+            + " AND ".join(clauses),
+            args,
+        )
+        index._cache[key] = frozenset(int(r[0]) for r in rows)
+    return index._cache[key]
+
+
 def answer(
     index: ReportIndex,
     question: str,
@@ -120,11 +160,15 @@ def answer(
     k: int = 3,
     offset: int = 0,
     max_chars: int = MAX_QUESTION_CHARS,
+    filters: SearchFilter | None = None,
 ) -> Answer:
-    """The best `k` passages (from `offset` in the ranking) that answer a question, or not_found."""
+    """The best `k` passages (from `offset` in the ranking) that answer a question, or not_found.
+
+    `filters` restricts the passages to some documents (ids, publisher, date range).
+    """
     q = prepare_question(question, max_chars)
     qvec = embed_query(index, q)
-    hits = search(index, q, limit=CANDIDATES, query_vector=qvec)
+    hits = search(index, q, limit=CANDIDATES, query_vector=qvec, filters=filters)
     terms = _weighted_terms(index, q)
     rows = {r["id"]: r for r in index.chunks([h.chunk_id for h in hits])}
 
@@ -217,9 +261,9 @@ def _passages(index, qvec, terms, chosen) -> list[Passage]:
     return out
 
 
-def _figures(sentence: str) -> list[dict]:
+def _figures(sentence: str) -> list[Figure]:
     """The quantities in a highlighted sentence (dates and periods left out)."""
-    return [f.to_dict() for f in parse_figures(sentence) if f.kind not in TIME_KINDS]
+    return [f for f in parse_figures(sentence) if f.kind not in TIME_KINDS]
 
 
 def _position(starts: list[int], offset: int) -> int | None:

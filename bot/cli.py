@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sys
 from collections.abc import Callable
+from contextlib import nullcontext
 from functools import wraps
 from pathlib import Path
 from typing import Any
@@ -14,7 +16,8 @@ import click
 
 from bot.config import Settings, get_settings
 from bot.errors import ReportbotError
-from bot.models import DocumentMeta
+from bot.models import DocumentMeta, SearchFilter
+from bot.progress import DEFAULT_INTERVAL, BarProgress, LogProgress, progress_for
 
 
 def _settings(index_dir: Path | None) -> Settings:
@@ -38,8 +41,21 @@ def _emit(data: Any) -> None:
     click.echo(json.dumps(data, ensure_ascii=False, default=str))
 
 
-def command(fn: Callable) -> Callable:
-    """Shared options (--index-dir), and domain errors turned into one-line messages."""
+def domain_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Domain errors (bad input, missing index...) become one-line messages, no traceback."""
+
+    @wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except ReportbotError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+    return wrapper
+
+
+def command(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Shared options (--index-dir, giving the command `settings`) and `domain_errors`."""
 
     @click.option(
         "--index-dir",
@@ -48,11 +64,53 @@ def command(fn: Callable) -> Callable:
         help="Index directory [env REPORTBOT_INDEX_DIR; default index/].",
     )
     @wraps(fn)
-    def wrapper(*args, index_dir: Path | None = None, **kwargs):
-        try:
-            return fn(*args, settings=_settings(index_dir), **kwargs)
-        except ReportbotError as exc:
-            raise click.ClickException(str(exc)) from exc
+    @domain_errors
+    def wrapper(*args: Any, index_dir: Path | None = None, **kwargs: Any) -> Any:
+        return fn(*args, settings=_settings(index_dir), **kwargs)
+
+    return wrapper
+
+
+def json_option(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The same `--json` flag on every command (as `as_json`): `what` is printed as JSON."""
+    return click.option("--json", "as_json", is_flag=True, help=f"Print {what} as JSON.")
+
+
+_DATE = re.compile(r"\d{4}(-(0[1-9]|1[0-2])(-(0[1-9]|[12]\d|3[01]))?)?")
+
+
+def _iso_date(ctx: click.Context, param: click.Parameter, value: str | None) -> str:
+    if not value:
+        return ""
+    if not _DATE.fullmatch(value):
+        raise click.BadParameter(f"{value!r} is not a date: use YYYY, YYYY-MM or YYYY-MM-DD.")
+    return value
+
+
+def filter_options(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """--doc (repeatable), --publisher, --since, --until, given to the command as `filters`."""
+
+    @click.option(
+        "--doc", "doc_ids", multiple=True, metavar="ID", help="Only this document (repeatable)."
+    )
+    @click.option("--publisher", default="", help="Only documents from this publisher.")
+    @click.option(
+        "--since", default="", callback=_iso_date, help="Only documents dated on or after (ISO)."
+    )
+    @click.option(
+        "--until", default="", callback=_iso_date, help="Only documents dated on or before (ISO)."
+    )
+    @wraps(fn)
+    def wrapper(
+        *args: Any,
+        doc_ids: tuple[str, ...],
+        publisher: str,
+        since: str,
+        until: str,
+        **kwargs: Any,
+    ) -> Any:
+        filters = SearchFilter(doc_ids, publisher.strip(), since, until)
+        return fn(*args, filters=filters, **kwargs)
 
     return wrapper
 
@@ -86,26 +144,12 @@ def _each_line(
             click.echo(render(result) + ("\n" if batch else ""))
 
 
-def _progress(quiet: bool) -> Callable[[str, int, int], None] | None:
-    if quiet or not sys.stderr.isatty():
-        return None
-    from tqdm import tqdm
-
-    bars: dict[str, tqdm] = {}
-
-    def update(stage: str, done: int, total: int) -> None:
-        bar = bars.get(stage)
-        if bar is None:
-            bar = bars[stage] = tqdm(
-                total=total, desc=stage, unit="doc" if stage == "reading" else "chunk", leave=True
-            )
-        bar.total = total
-        bar.n = done
-        bar.refresh()
-        if done >= total:
-            bar.close()
-
-    return update
+def _progress(quiet: bool, interval: float = DEFAULT_INTERVAL) -> BarProgress | LogProgress | None:
+    """A bar on a terminal (stderr), progress log lines when piped, nothing with --quiet."""
+    shown = progress_for(quiet=quiet, stream=sys.stderr, interval=interval)
+    if isinstance(shown, LogProgress):
+        logging.getLogger(shown.logger.name).setLevel(logging.INFO)  # at any -v level
+    return shown
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -139,8 +183,16 @@ def cli(verbose: int) -> None:
 @click.option("--author", default="", help="Author for a single document.")
 @click.option("--date", default="", help="Publication date for a single document.")
 @click.option("--url", "doc_url", default="", help="Publication URL for a single document.")
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
+@json_option("the report")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar (or, piped, no progress lines).")
+@click.option(
+    "--progress-interval",
+    type=click.FloatRange(min=0, min_open=True),
+    default=DEFAULT_INTERVAL,
+    show_default=True,
+    envvar="REPORTBOT_PROGRESS_INTERVAL",
+    help="Seconds between progress lines when not on a terminal [env REPORTBOT_PROGRESS_INTERVAL].",
+)
 @command
 def ingest(
     sources,
@@ -154,6 +206,7 @@ def ingest(
     doc_url,
     as_json,
     quiet,
+    progress_interval,
     settings,
 ) -> None:
     """Add or update documents (files, folders, http(s) URLs); default corpus/.
@@ -167,19 +220,20 @@ def ingest(
     from bot.ingest import ingest as run_ingest
 
     meta = DocumentMeta(title, publisher, author, date, doc_url)
-    report = run_ingest(
-        settings.index_dir,
-        list(sources) or ["corpus/"],
-        embedder=_embedder(settings),
-        meta=meta if any((title, publisher, author, date, doc_url)) else None,
-        rebuild=rebuild,
-        sync=sync,
-        rebuild_on_mismatch=rebuild_on_mismatch,
-        progress=_progress(quiet),
-        max_bytes=settings.max_file_bytes,
-        fetch_timeout=settings.fetch_timeout,
-        allow_private=settings.allow_private_urls,
-    )
+    with _progress(quiet, progress_interval) or nullcontext() as progress:
+        report = run_ingest(
+            settings.index_dir,
+            list(sources) or ["corpus/"],
+            embedder=_embedder(settings),
+            meta=meta if any((title, publisher, author, date, doc_url)) else None,
+            rebuild=rebuild,
+            sync=sync,
+            rebuild_on_mismatch=rebuild_on_mismatch,
+            progress=progress,
+            max_bytes=settings.max_file_bytes,
+            fetch_timeout=settings.fetch_timeout,
+            allow_private=settings.allow_private_urls,
+        )
     if as_json:
         _emit(report.to_dict())
     else:
@@ -192,7 +246,7 @@ def ingest(
 
 @cli.command()
 @click.argument("doc_ids", nargs=-1, required=True)
-@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@json_option("the report")
 @command
 def remove(doc_ids, as_json, settings) -> None:
     """Remove documents, with their chunks and vectors, by id.
@@ -208,7 +262,7 @@ def remove(doc_ids, as_json, settings) -> None:
 
 
 @cli.command()
-@click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
+@json_option("the result")
 @command
 def verify(as_json, settings) -> None:
     """Check that every chunk has one vector and every vector one chunk; exit 1 if not.
@@ -217,21 +271,17 @@ def verify(as_json, settings) -> None:
     Example:
       reportbot verify
     """
-    from bot.index import REBUILD_HINT
     from bot.index import verify as run_verify
+    from bot.terminal import render_verify
 
     result = run_verify(settings.index_dir)
     if as_json:
-        _emit(result)
+        _emit(result.to_dict())
     else:
-        click.echo(
-            f"generation {result['generation']}: {result['documents']} documents, "
-            f"{result['chunks']} chunks, {result['vectors']} vectors, model {result['model']}"
-        )
-        for problem in result["problems"]:
+        for problem in result.problems:
             click.echo(f"problem: {problem}", err=True)
-        click.echo("ok" if result["ok"] else f"INCONSISTENT: {REBUILD_HINT}")
-    if not result["ok"]:
+        click.echo(render_verify(result))
+    if not result.ok:
         sys.exit(1)
 
 
@@ -239,13 +289,15 @@ def verify(as_json, settings) -> None:
 @click.argument("question")
 @click.option("-k", "k", default=3, show_default=True, help="Number of passages.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object (JSON lines with -).")
+@filter_options
 @command
-def ask(question, k, as_json, settings) -> None:
+def ask(question, k, as_json, filters, settings) -> None:
     """Answer a question with verbatim quotes; `-` reads one question per line from stdin.
 
     \b
     Examples:
       reportbot ask "How many GPUs does the Córdoba lab have?"
+      reportbot ask --doc argencon-mission-to-the-united-states "Who leads Argencon?"
       reportbot ask --json - < questions.txt
     """
     from bot.answering import answer
@@ -255,7 +307,9 @@ def ask(question, k, as_json, settings) -> None:
     color = sys.stdout.isatty()
     _each_line(
         question,
-        lambda text: answer(index, text, k=k, max_chars=settings.max_question_chars),
+        lambda text: answer(
+            index, text, k=k, max_chars=settings.max_question_chars, filters=filters
+        ),
         lambda result: render_answer(result, color=color),
         as_json=as_json,
         key="question",
@@ -264,7 +318,7 @@ def ask(question, k, as_json, settings) -> None:
 
 @cli.command()
 @click.argument("doc_id")
-@click.option("--json", "as_json", is_flag=True, help="Print the document as JSON.")
+@json_option("the document")
 @command
 def show(doc_id, as_json, settings) -> None:
     """Print a document's metadata and cleaned text.
@@ -274,25 +328,15 @@ def show(doc_id, as_json, settings) -> None:
       reportbot show techloy-argentina-wants-to-be-an-ai-hub
     """
     from bot.store import document
+    from bot.terminal import render_document
 
     index = _open(settings)
-    info = document(index.db, doc_id)
-    text = index.document(doc_id)["text"]
-    if as_json:
-        _emit({**info.to_dict(), "text": text})
-        return
-    for key in ("id", "title", "publisher", "author", "date", "url", "format", "source"):
-        value = getattr(info, key)
-        origin = info.found.get(key)
-        click.echo(f"{key + ':':13}{value}" + (f"  (from {origin})" if value and origin else ""))
-    size = f"{info.pages} pages, " if info.pages else ""
-    click.echo(f"{'size:':13}{size}{info.chunks} chunks")
-    click.echo(f"{'ingested_at:':13}{info.ingested_at}")
-    click.echo("\n" + text)
+    info, text = document(index.db, doc_id), index.document(doc_id)["text"]
+    _emit({**info.to_dict(), "text": text}) if as_json else click.echo(render_document(info, text))
 
 
 @cli.command()
-@click.option("--json", "as_json", is_flag=True, help="Print the list as JSON.")
+@json_option("the list")
 @command
 def sources(as_json, settings) -> None:
     """List the indexed documents with their chunk counts.
@@ -301,36 +345,35 @@ def sources(as_json, settings) -> None:
     Example:
       reportbot sources --json
     """
+    from bot.terminal import render_sources
+
     docs = _open(settings).documents()
-    if as_json:
-        _emit(docs)
-        return
-    for d in docs:
-        by = ", ".join(x for x in (d["publisher"], d["author"]) if x)
-        click.echo(f"{d['id']}\n    {d['title']} — {by} ({d['chunks']} chunks, {d['format']})")
-    if not docs:
-        click.echo("The index is empty; add reports with `reportbot ingest PATH`.")
+    _emit(docs) if as_json else click.echo(render_sources(docs))
 
 
 @cli.command()
 @click.argument("claim")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object (JSON lines with -).")
+@filter_options
 @command
-def check(claim, as_json, settings) -> None:
+def check(claim, as_json, filters, settings) -> None:
     """Check a claim's figures against the reports; `-` reads one claim per line from stdin.
 
     \b
     Examples:
       reportbot check "Knowledge exports reached \\$12 billion in July 2024 - June 2025"
-      reportbot check --json - < claims.txt
+      reportbot check --since 2025 --json - < claims.txt
     """
     from bot.factcheck import check as check_claim
+    from bot.terminal import render_verdict
 
     index = _open(settings)
     _each_line(
         claim,
-        lambda text: check_claim(index, text, max_chars=settings.max_question_chars),
-        lambda v: f"{v.verdict.upper().replace('_', ' ')}: {v.explanation}",
+        lambda text: check_claim(
+            index, text, max_chars=settings.max_question_chars, filters=filters
+        ),
+        render_verdict,
         as_json=as_json,
         key="claim",
     )
@@ -338,7 +381,7 @@ def check(claim, as_json, settings) -> None:
 
 @cli.command()
 @click.argument("doc_id", required=False)
-@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+@json_option("the figures")
 @command
 def figures(doc_id, as_json, settings) -> None:
     """List every figure in a report (or in all reports) with the sentence it comes from.
@@ -348,16 +391,10 @@ def figures(doc_id, as_json, settings) -> None:
       reportbot figures techloy-argentina-wants-to-be-an-ai-hub
     """
     from bot.factcheck import list_figures
+    from bot.terminal import render_figures
 
     rows = list_figures(_open(settings), doc_id)
-    if as_json:
-        _emit(rows)
-        return
-    for row in rows:
-        click.echo(f"{row['doc_id']} [{row['start']}] {row['text']}  ({row['kind']})")
-        click.echo(f"    {row['sentence']}")
-    if not rows:
-        click.echo("No figures found.")
+    _emit(rows) if as_json else click.echo(render_figures(rows))
 
 
 @cli.command()
@@ -371,7 +408,7 @@ def chat(settings) -> None:
     """
     from bot.answering import answer
     from bot.terminal import chat as chat_loop
-    from bot.terminal import render_answer
+    from bot.terminal import render_answer, render_source_list
 
     index = _open(settings)
     color = sys.stdout.isatty()
@@ -384,14 +421,14 @@ def chat(settings) -> None:
         except ReportbotError as exc:
             return str(exc)
 
-    def list_sources() -> str:
-        return "\n".join(f"- {d['title']} ({d['publisher']})" for d in index.documents())
-
     chat_loop(
         ask_one,
         intro=f"reportbot: ask about {len(index.documents())} reports. "
         "/sources lists them, /quit or Ctrl-D leaves.",
-        commands={"/sources": list_sources, "/help": lambda: "Type a question; /sources, /quit."},
+        commands={
+            "/sources": lambda: render_source_list(index.documents()),
+            "/help": lambda: "Type a question; /sources, /quit.",
+        },
     )
 
 
@@ -408,7 +445,7 @@ def run(settings) -> None:
         click.echo("TELEGRAM_BOT_TOKEN is not set: starting the terminal chat.", err=True)
         click.get_current_context().invoke(chat, index_dir=settings.index_dir)
         return
-    from bot.telegram_bot import run_bot
+    from bot.telegram.app import run_bot
 
     run_bot(settings)
 
@@ -433,10 +470,19 @@ def run(settings) -> None:
     "--model",
     help="Embedding model to evaluate, e.g. all-MiniLM-L6-v2+onnx-int8 [env REPORTBOT_MODEL].",
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
-@click.option("-q", "--quiet", is_flag=True, help="No progress bars.")
-def eval_(dataset_dir, split, mode, rebuild, cache_dir, model, as_json, quiet) -> None:
-    """Score retrieval on a BEIR-layout dataset: nDCG@10, Recall@10/100, MRR@10, latency.
+@json_option("the figures")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar (or, piped, no progress lines).")
+@click.option("--sample", type=int, help="Question sets: ask at most this many, spread evenly.")
+@click.option("--lang", help="Question sets: ask only the questions in this language (en, es).")
+@domain_errors
+def eval_(
+    dataset_dir, split, mode, rebuild, cache_dir, model, as_json, quiet, sample, lang
+) -> None:
+    """Score retrieval on a BEIR dataset, or answer-or-decline on a question set.
+
+    A folder with corpus/ and questions.jsonl is a question set (answer rate, hit@1/3,
+    highlight@1, share declined, per language); one with corpus.jsonl is BEIR (nDCG@10,
+    Recall@10/100, MRR@10). Both report latency.
 
     A FinanceBench directory (questions.jsonl and pdfs/) is scored by page@1, page@5, doc@1 and
     the share declined, over all filings and within the named filing.
@@ -444,15 +490,34 @@ def eval_(dataset_dir, split, mode, rebuild, cache_dir, model, as_json, quiet) -
     \b
     Example:
       reportbot eval ../shared/eval/scifact --split test --mode hybrid
+      reportbot eval ../shared/eval/squad --lang es
       reportbot eval ../shared/eval/financebench
     """
-    from bot.evaluate import run_eval
-    from bot.evaluate.financebench import is_financebench
+    from bot.evaluate import run_eval, squad
+    from bot.evaluate.financebench import is_financebench, run_financebench
+    from bot.terminal import render_eval, render_financebench
 
     if is_financebench(dataset_dir):
-        _eval_financebench(dataset_dir, rebuild, cache_dir, model, as_json, quiet)
+        with _progress(quiet) or nullcontext() as progress:
+            pages = run_financebench(
+                dataset_dir, model=model, cache_root=cache_dir, rebuild=rebuild, progress=progress
+            )
+        _emit(pages.to_dict()) if as_json else click.echo(render_financebench(pages))
         return
-    try:
+    if squad.is_question_set(dataset_dir):
+        with _progress(quiet) or nullcontext() as progress:
+            found = squad.run_question_set(
+                dataset_dir,
+                model=model,
+                cache_root=cache_dir,
+                rebuild=rebuild,
+                limit=sample,
+                lang=lang,
+                progress=progress,
+            )
+        _emit(found.to_dict()) if as_json else click.echo("\n".join(squad.render(found)))
+        return
+    with _progress(quiet) or nullcontext() as progress:
         result = run_eval(
             dataset_dir,
             split,
@@ -460,60 +525,9 @@ def eval_(dataset_dir, split, mode, rebuild, cache_dir, model, as_json, quiet) -
             model=model,
             cache_root=cache_dir,
             rebuild=rebuild,
-            progress=_progress(quiet),
+            progress=progress,
         )
-    except ReportbotError as exc:
-        raise click.ClickException(str(exc)) from exc
-    if as_json:
-        _emit(result.to_dict())
-        return
-    r = result
-    click.echo(
-        f"{r.dataset} {r.split}, {r.mode}: {r.queries:,} queries, {r.documents:,} documents, "
-        f"{r.chunks:,} chunks ({'cached index' if r.cached else f'built in {r.index_build_s:.0f} s'})"
-    )
-    for label, value in (
-        ("nDCG@10", r.ndcg_at_10),
-        ("Recall@10", r.recall_at_10),
-        ("Recall@100", r.recall_at_100),
-        ("MRR@10", r.mrr_at_10),
-    ):
-        click.echo(f"  {label:<11} {value:.3f}")
-    click.echo(f"  search      p50 {r.latency_p50_ms:.1f} ms, p95 {r.latency_p95_ms:.1f} ms")
-    if r.answer_p50_ms is not None:
-        click.echo(f"  answer      p50 {r.answer_p50_ms:.1f} ms, p95 {r.answer_p95_ms:.1f} ms")
-
-
-def _eval_financebench(dataset_dir, rebuild, cache_dir, model, as_json, quiet) -> None:
-    from bot.evaluate.financebench import run_financebench
-
-    try:
-        result = run_financebench(
-            dataset_dir,
-            model=model,
-            cache_root=cache_dir,
-            rebuild=rebuild,
-            progress=_progress(quiet),
-        )
-    except ReportbotError as exc:
-        raise click.ClickException(str(exc)) from exc
-    if as_json:
-        _emit(result.to_dict())
-        return
-    r = result
-    click.echo(
-        f"{r.dataset}: {r.questions} questions, {r.documents} filings, {r.pages:,} pages, "
-        f"{r.chunks:,} chunks ({'cached index' if r.cached else f'built in {r.index_build_s:.0f} s'})"
-    )
-    rows = [("all filings", r.collection), ("within the filing", r.within_filing)]
-    for label, s in rows:
-        if s is None:
-            click.echo(f"  {label:<18} not measured (answer() takes no filters)")
-            continue
-        click.echo(
-            f"  {label:<18} page@1 {s.page_at_1:.3f}  page@5 {s.page_at_5:.3f}  "
-            f"doc@1 {s.doc_at_1:.3f}  declined {s.declined:.3f}"
-        )
+    _emit(result.to_dict()) if as_json else click.echo(render_eval(result))
 
 
 def main() -> None:

@@ -15,12 +15,15 @@ from collections.abc import Callable
 from functools import lru_cache
 from itertools import pairwise
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import numpy as np
 
 from bot.errors import IndexMismatch
 from bot.text import words
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
 
 log = logging.getLogger(__name__)
 
@@ -90,7 +93,7 @@ def encode_spans_batched(
     dimension: int,
     batch_size: int,
     progress: Progress | None,
-) -> tuple[np.ndarray, list[np.ndarray]]:
+) -> tuple[np.ndarray, list[np.ndarray | None]]:
     """`encode_spans` over any backend: `batch` encodes one batch of texts with their span
     vectors, `alone` encodes texts on their own.
 
@@ -111,12 +114,12 @@ def encode_spans_batched(
             progress(min(i + step, len(texts)), len(texts))
     missing = [(j, k) for j, v in enumerate(span_out) for k in np.flatnonzero(~v.any(axis=1))]
     for m in range(0, len(missing), step):
-        part = missing[m : m + step]
+        few = missing[m : m + step]
         for (j, k), vec in zip(
-            part, alone([texts[j][slice(*spans[j][k])] for j, k in part]), strict=True
+            few, alone([texts[j][slice(*spans[j][k])] for j, k in few]), strict=True
         ):
             span_out[j][k] = vec
-    return out, span_out
+    return out, [*span_out]
 
 
 def bundled_model_path() -> Path:
@@ -141,8 +144,8 @@ class SentenceTransformerEmbedder:
 
     def __init__(self, name: str) -> None:
         self.name = name
-        self._model = None
-        self._lean = None
+        self._model: SentenceTransformer | None = None
+        self._lean: _LeanEncoder | Literal[False] | None = None  # False: no such layout
         self._lock = threading.Lock()
 
     def _path(self) -> str:

@@ -41,5 +41,16 @@ class InvalidQuestion(ReportbotError):
     """The question or claim is empty or too long."""
 
 
+class QuestionTooLong(InvalidQuestion):
+    """The question or claim is over the configured length; front ends word it their way."""
+
+    def __init__(self, length: int, limit: int) -> None:
+        super().__init__(
+            f"That question is {length:,} characters long; please keep it under {limit:,}."
+        )
+        self.length = length
+        self.limit = limit
+
+
 class IngestError(ReportbotError):
     """Ingest failed part-way (disk full, interrupted); the previous index is untouched."""

@@ -14,6 +14,7 @@ CURRENT, so a crash at any point leaves the previous generation live and intact.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -29,7 +30,8 @@ import sqlite_utils
 
 from bot import store, vectors
 from bot.embedding import Embedder
-from bot.errors import DocumentNotFound, IndexCorrupt, IndexMismatch, IndexMissing
+from bot.errors import DocumentNotFound, IndexCorrupt, IndexMismatch, IndexMissing, ReportbotError
+from bot.models import VerifyResult
 
 log = logging.getLogger(__name__)
 
@@ -124,6 +126,14 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
+# A document as listings show it: citation fields, where it came from, its size in passages.
+_LISTING = (
+    "SELECT d.id, d.title, d.publisher, d.author, d.date, d.url, d.format, d.source, "
+    "d.ingested_at, count(c.id) AS chunks, length(d.text) AS characters "
+    "FROM documents d LEFT JOIN chunks c ON c.doc_id = d.id"
+)
+
+
 class ReportIndex:
     """A read handle on the live generation: vectors in memory, SQLite opened per thread."""
 
@@ -168,14 +178,15 @@ class ReportIndex:
         return db
 
     def documents(self) -> list[dict[str, Any]]:
-        return list(
-            self.db.query(
-                "SELECT d.id, d.title, d.publisher, d.author, d.date, d.url, d.format, d.source, "
-                "d.ingested_at, count(c.id) AS chunks, length(d.text) AS characters "
-                "FROM documents d LEFT JOIN chunks c ON c.doc_id = d.id "
-                "GROUP BY d.id ORDER BY d.title"
-            )
-        )
+        """Every document's listing row (citation fields, source, passages, characters)."""
+        return list(self.db.query(_LISTING + " GROUP BY d.id ORDER BY d.title"))
+
+    def document_listing(self, doc_id: str) -> dict[str, Any]:
+        """One document's row as `documents()` lists it, without reading the others."""
+        row = next(self.db.query(_LISTING + " WHERE d.id = ? GROUP BY d.id", [doc_id]), None)
+        if row is None:
+            raise DocumentNotFound(f"Document {doc_id} is no longer indexed.")
+        return row
 
     def document(self, doc_id: str) -> dict[str, Any]:
         row = next(self.db.query("SELECT * FROM documents WHERE id = ?", [doc_id]), None)
@@ -270,12 +281,12 @@ def _derived_table_problems(db, chunk_ids: set[int], dimension: int) -> list[str
     return problems
 
 
-def verify(index_dir: Path) -> dict[str, Any]:
+def verify(index_dir: Path) -> VerifyResult:
     """Check that the live generation is whole and self-consistent.
 
     Every chunk has exactly one vector and every vector one chunk; the FTS index matches the
     chunks; every chunk is the exact slice of its document it claims to be; the metadata's
-    counts agree. Returns counts and a list of problems (empty when all is well).
+    counts agree. Returns the counts and the problems found (none when all is well).
     """
     gen_dir = generation_dir(index_dir)
     meta = read_meta(gen_dir)
@@ -321,12 +332,55 @@ def verify(index_dir: Path) -> dict[str, Any]:
         documents, chunk_ids = 0, set()
     finally:
         db.close()
-    return {
-        "generation": gen_dir.name,
-        "model": meta.get("model"),
-        "documents": documents,
-        "chunks": len(chunk_ids),
-        "vectors": int(vecs.ntotal),
-        "problems": problems,
-        "ok": not problems,
-    }
+    return VerifyResult(
+        generation=gen_dir.name,
+        model=meta.get("model"),
+        documents=documents,
+        chunks=len(chunk_ids),
+        vectors=int(vecs.ntotal),
+        problems=tuple(problems),
+    )
+
+
+class IndexHolder:
+    """The open index; reopened when a new generation appears on disk.
+
+    Old index objects stay valid, so questions in flight finish on the index they started with.
+    When a new generation cannot be opened, the one already loaded keeps serving.
+    """
+
+    def __init__(self, index_dir: Path, embedder: Any, *, check_every: float = 1.0) -> None:
+        self.index_dir = index_dir
+        self.embedder = embedder
+        self.check_every = check_every
+        self._index: ReportIndex | None = None
+        self._error: ReportbotError | None = None
+        self._checked = 0.0
+        self._lock = asyncio.Lock()
+
+    async def get(self) -> ReportIndex:
+        """The current index; raises the reason (a ReportbotError) when there is none."""
+        if self._index is None or time.monotonic() - self._checked >= self.check_every:
+            await self.refresh()
+        if self._index is None:
+            raise self._error or IndexMissing(
+                f"No index in {self.index_dir}: an admin can build one with `reportbot ingest`."
+            )
+        return self._index
+
+    async def refresh(self, *, force: bool = False) -> None:
+        """Open the index again if its generation changed on disk (or when forced)."""
+        async with self._lock:
+            self._checked = time.monotonic()
+            generation = current_generation(self.index_dir)
+            loaded = self._index.generation if self._index is not None else None
+            if generation is None or (generation == loaded and not force):
+                return
+            try:
+                index = await asyncio.to_thread(ReportIndex.open, self.index_dir, self.embedder)
+            except ReportbotError as exc:
+                log.error("cannot open index generation %s: %s", generation, exc)
+                self._error = exc
+                return
+            self._index, self._error = index, None
+            log.info("index generation %s loaded (was %s)", index.generation, loaded)

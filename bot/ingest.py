@@ -17,7 +17,7 @@ import re
 import shutil
 import sqlite3
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from importlib import metadata
@@ -45,11 +45,11 @@ from bot.errors import (
 )
 from bot.figures import figure_rows
 from bot.models import DocumentMeta, RawDocument
+from bot.progress import Progress, ProgressEvent
 from bot.text import highlight_spans
 
 log = logging.getLogger(__name__)
 
-Progress = Callable[[str, int, int], None]  # stage, done, total
 EMBED_BATCH = 64
 EMBED_SLICE = 4096  # texts encoded per call (their sentence vectors are written after each)
 LOCK_NAME = "ingest.lock"
@@ -112,19 +112,22 @@ def ingest(
     `sync` also removes documents that came from one of the given folders and are gone now.
     `meta` overrides the citation metadata (for a single uploaded document).
     """
-    sources = [str(s) for s in sources]
+    names = [str(s) for s in sources]
     failed: list[tuple[str, str]] = []
     paths: list[str] = []
-    for source in sources:
+    for source in names:
         try:
             paths.extend(loaders.iter_sources([source]))
         except (UnsupportedFormat, BadDocument, FetchError, FileNotFoundError) as exc:
             failed.append((source, _one_line(exc)))
+            if progress:
+                progress(ProgressEvent("extracting", failed=failed[-1]))
 
     def load_all() -> Iterator[RawDocument]:
+        pages = 0  # of the documents before this one (each is cleaned and chunked once yielded)
         for i, path in enumerate(paths):
             if progress:
-                progress("reading", i, len(paths))
+                progress(ProgressEvent("extracting", i, len(paths), pages, source=path))
             try:
                 raw = loaders.load(
                     path,
@@ -134,12 +137,15 @@ def ingest(
                 )
             except (UnsupportedFormat, BadDocument, FetchError, OSError) as exc:
                 failed.append((path, _one_line(exc)))
+                if progress:
+                    progress(ProgressEvent("extracting", failed=failed[-1]))
                 continue
+            pages += len(raw.pages)
             yield raw
         if progress:
-            progress("reading", len(paths), len(paths))
+            progress(ProgressEvent("extracting", len(paths), len(paths), pages))
 
-    folders = [_source_key(s) for s in sources if Path(s).is_dir()] if sync else []
+    folders = [_source_key(s) for s in names if Path(s).is_dir()] if sync else []
     report = _apply(
         Path(index_dir),
         load_all(),
@@ -377,9 +383,12 @@ class _Builder:
             report.removed.append(doc_id)
 
         for raw in docs:
+            failures = len(state.report.failed)
             outcome = self._put(raw, state)
             if outcome:
                 state.seen.add(outcome)
+            if progress and len(state.report.failed) > failures:
+                progress(ProgressEvent("extracting", failed=state.report.failed[-1]))
 
         for folder in prune_folders:
             for row in self.db.query("SELECT id, source FROM documents"):
@@ -391,13 +400,22 @@ class _Builder:
         report.documents_total = self.db["documents"].count
         report.chunks_total = self.db["chunks"].count
         publish = report.changed or self.fresh
+
+        def step(n: int) -> None:  # the writing phase: vocabulary, vectors and metadata, fsync
+            if progress:
+                progress(ProgressEvent("writing", n, 3))
+
         if publish:
+            step(0)
             store.refresh_vocab(self.db)
+            step(1)
             self._write(report)
+            step(2)
         self.db.close()
         if publish:  # the one fsync of the staged database (commits skipped theirs)
             with open(self.staging / idx.DB_NAME, "rb") as fh:
                 os.fsync(fh.fileno())
+            step(3)
         return report
 
     def _put(self, raw: RawDocument, state: _Run) -> str | None:
@@ -463,7 +481,7 @@ class _Builder:
         found = dict(raw.found)
         if self.override is not None:
             found.update({k: "given at ingest" for k, v in asdict(self.override).items() if v})
-        self.db["documents"].insert(
+        self.db.table("documents").insert(
             {
                 "id": doc_id,
                 "title": title,
@@ -496,7 +514,7 @@ class _Builder:
             prefix = f"{shown}\n{context}" if shown else context
             text_hash = hashlib.sha256((prefix + text).encode()).hexdigest()
             chunk_id = (
-                self.db["chunks"]
+                self.db.table("chunks")
                 .insert(
                     {
                         "doc_id": doc_id,
@@ -514,6 +532,7 @@ class _Builder:
                 )
                 .last_pk
             )
+            assert chunk_id is not None  # sqlite-utils types last_pk as optional
             state.pending.append(_Pending(chunk_id, text, prefix, text_hash))
             self._store_figures(chunk_id, doc_id, text, span.start)
 
@@ -521,7 +540,7 @@ class _Builder:
         """Every figure in a chunk, with the sentence it stands in: the fact-checker's list."""
         rows = figure_rows(text, offset, chunk_id=chunk_id, doc_id=doc_id)
         if rows:
-            self.db["figures"].insert_all(rows)
+            self.db.table("figures").insert_all(rows)
 
     def _find_existing(self, raw: RawDocument) -> dict[str, Any] | None:
         if raw.doc_id:
@@ -576,8 +595,9 @@ class _Builder:
             else:
                 fresh.append(item)
         log.info("embedding %d chunks (%d reuse an existing vector)", len(fresh), len(reuse_ids))
-        reused = vectors.reconstruct(self.vectors, reuse_from) if reuse_from else None
+        reused = None
         if self.vectors is not None:
+            reused = vectors.reconstruct(self.vectors, reuse_from) if reuse_from else None
             vectors.remove(self.vectors, state.dropped)
         blobs = [
             self.sentence_blobs.get(src) or self._live_sentence_blob(src) for src in reuse_from
@@ -616,6 +636,8 @@ class _Builder:
         slices of EMBED_SLICE so the sentence vectors of a big ingest never sit in memory at
         once.
         """
+        if progress:
+            progress(ProgressEvent("embedding", 0, len(fresh)))
         if not fresh:
             return np.zeros((0, 0), dtype=np.float32)
         order = sorted(range(len(fresh)), key=lambda i: len(fresh[i].embedded))
@@ -624,7 +646,7 @@ class _Builder:
             part = order[start : start + EMBED_SLICE]
             items = [fresh[i] for i in part]
             report = (
-                (lambda d, _t, s=start: progress("embedding", s + d, len(fresh)))
+                (lambda d, _t, s=start: progress(ProgressEvent("embedding", s + d, len(fresh))))
                 if progress
                 else None
             )
@@ -644,7 +666,7 @@ class _Builder:
 
     def _store_sentence_vectors(self, chunk_ids: list[int], blobs: Iterable[bytes | None]) -> None:
         with self.db.atomic():
-            self.db["sentence_vectors"].insert_all(
+            self.db.table("sentence_vectors").insert_all(
                 (
                     {"chunk_id": cid, "vectors": blob}
                     for cid, blob in zip(chunk_ids, blobs, strict=True)
@@ -660,6 +682,7 @@ class _Builder:
         return row[0] if row else None
 
     def _write(self, report: IngestReport) -> None:
+        assert self.vectors is not None  # `_embed` made one if the index had none
         try:
             vectors.write(self.vectors, self.staging / idx.VECTORS_NAME)
         except RuntimeError as exc:  # FAISS reports a failed write (disk full) as RuntimeError
@@ -745,13 +768,11 @@ def _same_meta(row: dict, meta: DocumentMeta) -> bool:
 
 
 def _source_key(source: str) -> str:
+    """Where a document came from: its URL, or its absolute path, whatever the working directory
+    of the ingest (a relative key would name another file, or none, from elsewhere: /reindex)."""
     if "://" in source:
         return source
-    path = Path(source).resolve()
-    try:
-        return str(path.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
+    return str(Path(source).resolve())
 
 
 def _under(source: str, folder: str) -> bool:

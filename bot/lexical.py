@@ -17,11 +17,12 @@ rescored. Below the budget, the ranking is FTS5's, exhaustive.
 
 from __future__ import annotations
 
+import json
 import math
 import re
 import sqlite3
 import threading
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from functools import lru_cache
 from pathlib import Path
 
@@ -38,29 +39,45 @@ BM25_K1, BM25_B = 1.2, 0.75  # FTS5's bm25() constants
 
 
 def search(
-    index: ReportIndex, question: str, limit: int, *, also: Iterable[int] = ()
+    index: ReportIndex,
+    question: str,
+    limit: int,
+    *,
+    also: Iterable[int] = (),
+    allowed: Collection[int] | None = None,
 ) -> list[tuple[int, float]]:
-    """Chunks by BM25 over the question's content words, best first."""
+    """Chunks by BM25 over the question's content words, best first.
+
+    `allowed` (chunk ids) restricts the ranking to those chunks, inside the FTS5 query.
+    """
     parts = match_parts(question)
     if not parts:
         return []
     word_stems([p.strip('"*') for p in parts])  # tokenise every part in one pass
     costs = {p: part_df(index, p) for p in parts}
     if sum(costs.values()) <= LEXICAL_BUDGET:
-        return _fts_bm25(index, parts, limit)
-    also = list(also)
-    kept = within_budget(costs) or ([] if also else [min(costs, key=costs.get)])
-    pool = [cid for cid, _ in _fts_bm25(index, kept, RESCORE_POOL)] if kept else []
+        return _fts_bm25(index, parts, limit, allowed)
+    also = [c for c in also if allowed is None or c in allowed]
+    kept = within_budget(costs) or ([] if also else [min(costs, key=costs.__getitem__)])
+    pool = [cid for cid, _ in _fts_bm25(index, kept, RESCORE_POOL, allowed)] if kept else []
     seen = set(pool)
     pool += [c for c in also if c not in seen]
     return _rescore(index, costs, pool)[:limit]
 
 
-def _fts_bm25(index: ReportIndex, parts: list[str], limit: int) -> list[tuple[int, float]]:
+def _fts_bm25(
+    index: ReportIndex, parts: list[str], limit: int, allowed: Collection[int] | None = None
+) -> list[tuple[int, float]]:
+    if allowed is not None and not allowed:
+        return []
+    where, args = "", [" OR ".join(parts)]
+    if allowed is not None:
+        where = " AND rowid IN (SELECT value FROM json_each(?))"
+        args.append(json.dumps(sorted(allowed)))
     rows = index.db.execute(
-        "SELECT rowid, -bm25(chunks_fts) FROM chunks_fts WHERE chunks_fts MATCH ? "
-        "ORDER BY bm25(chunks_fts) LIMIT ?",
-        [" OR ".join(parts), limit],
+        "SELECT rowid, -bm25(chunks_fts) FROM chunks_fts WHERE chunks_fts MATCH ?"
+        f"{where} ORDER BY bm25(chunks_fts) LIMIT ?",
+        [*args, limit],
     ).fetchall()
     return [(int(r[0]), float(r[1])) for r in rows]
 
@@ -310,7 +327,7 @@ WORD_CACHE = 100_000  # words whose tokens are kept (cleared when full)
 
 def word_stems(words: list[str]) -> list[list[str]]:
     """`stems` of short texts (a question's words), remembered, the new ones in one pass."""
-    found = {w: _word_cache.get(w) for w in words}  # a local view: other threads may clear
+    found: dict[str, list[str] | None] = {w: _word_cache.get(w) for w in words}  # local view
     missing = [w for w, toks in found.items() if toks is None]
     if missing:
         fresh = dict(zip(missing, stems_many(missing), strict=True))
@@ -318,7 +335,7 @@ def word_stems(words: list[str]) -> list[list[str]]:
         if len(_word_cache) + len(fresh) > WORD_CACHE:
             _word_cache.clear()
         _word_cache.update(fresh)
-    return [found[w] for w in words]
+    return [found[w] or [] for w in words]  # every word is found by now
 
 
 def stems_many(texts: list[str]) -> list[list[str]]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
+from bot.figures import Comparison, Figure
+
 
 @dataclass(frozen=True)
 class DocumentMeta:
@@ -96,7 +98,9 @@ class Passage:
     chunk_id: int
     paragraph: int | None = None
     page: int | None = None
-    figures: list[dict[str, Any]] = field(default_factory=list)  # figures in `highlight`
+    figures: list[Figure] = field(
+        default_factory=list
+    )  # quantities in `highlight`, offsets into it
     section: str = ""  # the section path of the quote ("Item 7. MD&A > Liquidity"), if any
     format: str = ""  # the source's format ("pdf", "html", ...), when known
 
@@ -129,4 +133,79 @@ class Answer:
             "status": self.status,
             "passages": [p.to_dict() for p in self.passages],
             "suggestions": self.suggestions,
+        }
+
+
+@dataclass(frozen=True)
+class VerifyResult:
+    """What `verify(index_dir)` found: the live generation's counts and its problems, if any."""
+
+    generation: str
+    model: str | None
+    documents: int
+    chunks: int
+    vectors: int
+    problems: tuple[str, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "problems": list(self.problems), "ok": self.ok}
+
+
+VerdictKind = Literal["supported", "contradicted", "not_found"]
+Outcome = Literal["agrees", "differs", "other_period", "no_period", "unaddressed"]
+
+
+@dataclass
+class Evidence:
+    """One quoted sentence (or table row) and the figure in it that a claim figure was compared with.
+
+    `quote == document_text[start:end]`, and `figure`'s offsets are into the document text too.
+    `subject` and `period` say what the report's figure measures and when, as the report words
+    them ("" where the report states none); `claim_subject` and `claim_period` the same for the
+    claim's figure. `outcome` is this comparison's result: `agrees`, `differs` (same subject and
+    period, another figure: a contradiction), `other_period` (the report gives the figure for
+    another period), `no_period` (the report states no period for it) or `unaddressed` (the
+    claim names something the reports never mention); only `differs` contradicts.
+    """
+
+    quote: str
+    doc_id: str
+    title: str
+    location: str
+    start: int
+    end: int
+    figure: Figure
+    claim_figure: Figure
+    comparison: Comparison | None = None
+    outcome: Outcome = "agrees"
+    subject: str = ""
+    period: str = ""
+    claim_subject: str = ""
+    claim_period: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass
+class Verdict:
+    """The result of `check(claim)`: a verdict, the evidence behind it and its explanation."""
+
+    claim: str
+    verdict: VerdictKind
+    claim_figures: list[Figure]
+    evidence: list[Evidence]
+    explanation: str
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "claim": self.claim,
+            "verdict": self.verdict,
+            "claim_figures": [f.to_dict() for f in self.claim_figures],
+            "evidence": [e.to_dict() for e in self.evidence],
+            "explanation": self.explanation,
         }

@@ -21,7 +21,9 @@ import logging
 import os
 import threading
 import warnings
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -37,6 +39,9 @@ from bot.embedding import (
     pool_spans,
 )
 from bot.errors import IndexMismatch
+
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
 
 log = logging.getLogger(__name__)
 
@@ -56,7 +61,7 @@ def model_hash(model_dir: Path) -> str:
     for path in sorted(p for p in model_dir.rglob("*") if p.is_file()):
         digest.update(str(path.relative_to(model_dir)).encode() + b"\0")
         with path.open("rb") as handle:
-            for block in iter(lambda h=handle: h.read(1 << 20), b""):
+            for block in iter(partial(handle.read, 1 << 20), b""):
                 digest.update(block)
     return digest.hexdigest()
 
@@ -200,7 +205,7 @@ class OnnxEmbedder:
         )
         self._cache_root = cache_root
         self._session = None
-        self._tokenizer = None
+        self._tokenizer: Tokenizer | None = None
         self._inputs: set[str] = set()
         self._lock = threading.Lock()
 

@@ -22,7 +22,7 @@ migrations = Migrations("reportbot")
 
 @migrations(name="0001_documents_chunks")
 def _m0001(db: sqlite_utils.Database) -> None:
-    db["documents"].create(
+    db.table("documents").create(
         {
             "id": str,
             "title": str,
@@ -40,7 +40,7 @@ def _m0001(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
-    db["chunks"].create(
+    db.table("chunks").create(
         {
             "id": int,
             "doc_id": str,
@@ -55,16 +55,16 @@ def _m0001(db: sqlite_utils.Database) -> None:
         pk="id",
         foreign_keys=[("doc_id", "documents", "id")],
     )
-    db["chunks"].create_index(["doc_id", "ordinal"], unique=True)
-    db["chunks"].create_index(["text_hash"])
-    db["documents"].create_index(["content_hash"])
-    db["chunks"].enable_fts(["text"], tokenize=FTS_TOKENIZE, create_triggers=True)
+    db.table("chunks").create_index(["doc_id", "ordinal"], unique=True)
+    db.table("chunks").create_index(["text_hash"])
+    db.table("documents").create_index(["content_hash"])
+    db.table("chunks").enable_fts(["text"], tokenize=FTS_TOKENIZE, create_triggers=True)
     db.execute("CREATE VIRTUAL TABLE chunks_fts_vocab USING fts5vocab(chunks_fts, 'row')")
 
 
 @migrations(name="0002_figures")
 def _m0002(db: sqlite_utils.Database) -> None:
-    db["figures"].create(
+    db.table("figures").create(
         {
             "id": int,
             "chunk_id": int,
@@ -82,26 +82,26 @@ def _m0002(db: sqlite_utils.Database) -> None:
         },
         pk="id",
     )
-    db["figures"].create_index(["doc_id"])
-    db["figures"].create_index(["chunk_id"])
+    db.table("figures").create_index(["doc_id"])
+    db.table("figures").create_index(["chunk_id"])
 
 
 @migrations(name="0003_figure_precision")
 def _m0003(db: sqlite_utils.Database) -> None:
-    db["figures"].add_column("ambiguous", int)
-    db["figures"].add_column("precision", float)
+    db.table("figures").add_column("ambiguous", int)
+    db.table("figures").add_column("precision", float)
 
 
 @migrations(name="0004_document_meta_hash")
 def _m0004(db: sqlite_utils.Database) -> None:
-    db["documents"].add_column("meta_hash", str)
+    db.table("documents").add_column("meta_hash", str)
 
 
 @migrations(name="0005_sentence_vectors")
 def _m0005(db: sqlite_utils.Database) -> None:
     # Per chunk, the vectors of its sentences (`text.sentence_spans` order) as float16 rows,
     # pooled at ingest from the chunk's own forward pass: highlights need no model at query time.
-    db["sentence_vectors"].create({"chunk_id": int, "vectors": bytes}, pk="chunk_id")
+    db.table("sentence_vectors").create({"chunk_id": int, "vectors": bytes}, pk="chunk_id")
 
 
 @migrations(name="0006_vocab")
@@ -118,16 +118,18 @@ def _m0006(db: sqlite_utils.Database) -> None:
 @migrations(name="0007_sections_and_context")
 def _m0007(db: sqlite_utils.Database) -> None:
     # Per chunk: its section path, its table's caption and header rows, and the context that is
-    # embedded and indexed with it (section path and table header) while the quote stays `text`. FTS5 indexes both columns (bm25 sums a term's hits over them and counts
-    # their lengths together, which is BM25 over context + text). Per document: where each
-    # metadata field came from.
-    db["chunks"].add_column("section", str)
-    db["chunks"].add_column("header", str)
-    db["chunks"].add_column("context", str)
-    db["documents"].add_column("found", str)  # JSON object: field -> origin
+    # embedded and indexed with it (section path and table header) while the quote stays `text`.
+    # FTS5 indexes both columns (bm25 sums a term's hits over them and counts their lengths
+    # together, which is BM25 over context + text). Per document: where each metadata field
+    # came from.
+    chunks = db.table("chunks")
+    chunks.add_column("section", str)
+    chunks.add_column("header", str)
+    chunks.add_column("context", str)
+    db.table("documents").add_column("found", str)  # JSON object: field -> origin
     db.execute("DROP TABLE IF EXISTS chunks_fts_vocab")
-    db["chunks"].disable_fts()
-    db["chunks"].enable_fts(["text", "context"], tokenize=FTS_TOKENIZE, create_triggers=True)
+    chunks.disable_fts()
+    chunks.enable_fts(["text", "context"], tokenize=FTS_TOKENIZE, create_triggers=True)
     db.execute("CREATE VIRTUAL TABLE chunks_fts_vocab USING fts5vocab(chunks_fts, 'row')")
 
 

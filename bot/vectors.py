@@ -47,7 +47,7 @@ def new_index(dimension: int, index_type: str = "Flat") -> faiss.Index:
     index = faiss.index_factory(dimension, index_type, faiss.METRIC_INNER_PRODUCT)
     ivf = faiss.extract_index_ivf(index)
     ivf.nprobe = max(1, ivf.nlist // PROBE_SHARE)
-    ivf.set_direct_map_type(faiss.DirectMap.Hashtable)
+    ivf.set_direct_map_type(faiss.DirectMap.Hashtable)  # type: ignore[attr-defined]  # faiss's stubs
     return index
 
 
@@ -63,7 +63,8 @@ def add(index: faiss.Index, ids: np.ndarray, vectors: np.ndarray) -> None:
 
 def remove(index: faiss.Index, ids: list[int]) -> None:
     if ids:
-        index.remove_ids(np.asarray(ids, dtype=np.int64))
+        # faiss's Python wrapper takes an id array; its stubs know only IDSelector
+        index.remove_ids(np.asarray(ids, dtype=np.int64))  # type: ignore[arg-type]
 
 
 def ids(index: faiss.Index) -> np.ndarray:
@@ -71,6 +72,7 @@ def ids(index: faiss.Index) -> np.ndarray:
     if hasattr(inner, "id_map"):
         return faiss.vector_to_array(inner.id_map)
     lists = faiss.extract_index_ivf(index).invlists
+    assert lists is not None  # an IVF index always has its lists
     parts = [
         faiss.rev_swig_ptr(lists.get_ids(i), lists.list_size(i)).copy()
         for i in range(lists.nlist)
@@ -101,10 +103,36 @@ def rebuilt_as(index: faiss.Index, index_type: str, step: int = 65_536) -> faiss
     return out
 
 
-def search(index: faiss.Index, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-    """Top-k (scores, ids) for one normalised query vector; ids of -1 are padding."""
-    k = max(1, min(k, index.ntotal))
-    scores, found = index.search(np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32), k)
+def search(
+    index: faiss.Index, query: np.ndarray, k: int, *, allowed: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Top-k (scores, ids) for one normalised query vector; ids of -1 are padding.
+
+    `allowed` (chunk ids) restricts the search inside FAISS (an `IDSelectorBatch`), so a
+    filtered query still returns up to k results from the allowed ids. An approximate index
+    that finds fewer than k in its probed lists searches all of them again.
+    """
+    x = np.ascontiguousarray(query.reshape(1, -1), dtype=np.float32)
+    if allowed is None:
+        k = max(1, min(k, index.ntotal))
+        scores, found = index.search(x, k)
+        return scores[0], found[0]
+    if not len(allowed):
+        return np.zeros(0, dtype=np.float32), np.zeros(0, dtype=np.int64)
+    k = max(1, min(k, len(allowed), index.ntotal))
+    selector = faiss.IDSelectorBatch(np.ascontiguousarray(allowed, dtype=np.int64))
+    inner = faiss.downcast_index(index)
+    if hasattr(inner, "id_map"):
+        # faiss's Python wrapper takes the fields as keywords; its stubs do not know it
+        params: faiss.SearchParameters = faiss.SearchParameters(sel=selector)  # type: ignore[call-arg]
+        scores, found = index.search(x, k, params=params)
+    else:
+        ivf = faiss.extract_index_ivf(index)
+        params = faiss.SearchParametersIVF(sel=selector, nprobe=ivf.nprobe)  # type: ignore[call-arg]
+        scores, found = index.search(x, k, params=params)
+        if (found[0] < 0).any() and ivf.nprobe < ivf.nlist:
+            params = faiss.SearchParametersIVF(sel=selector, nprobe=ivf.nlist)  # type: ignore[call-arg]
+            scores, found = index.search(x, k, params=params)
     return scores[0], found[0]
 
 

@@ -52,7 +52,7 @@ from bot.config import Settings  # noqa: E402
 from bot.embedding import Embedder, get_embedder  # noqa: E402
 from bot.index import ReportIndex  # noqa: E402
 from bot.ingest import ingest  # noqa: E402
-from bot.telegram_bot import build_application  # noqa: E402
+from bot.telegram.app import build_application  # noqa: E402
 from bot.text import STOPWORDS  # noqa: E402
 from tests.botapi_stub import BotApiStub, SentMessage, parse_telegram_html  # noqa: E402
 from tests.questions import ANSWERABLE, UNANSWERABLE  # noqa: E402
@@ -433,7 +433,7 @@ def main() -> None:
     parser.add_argument("--model", default="all-MiniLM-L6-v2", help="embedding model")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
-    logging.getLogger("bot.telegram_bot").setLevel(logging.ERROR)  # retries are expected
+    logging.getLogger("bot.telegram").setLevel(logging.ERROR)  # retries are expected
     threading.current_thread().name = "loadtest"
     sys.exit(asyncio.run(main_async(args)))
 

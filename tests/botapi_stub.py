@@ -8,9 +8,11 @@ unbalanced tags, unescaped `<`, `>` or `&`), callback data over 64 bytes, edits 
 nothing ("message is not modified"). Every rejection is recorded in `rejections`, so a test can
 assert the bot never produced one.
 
-Faults (429 with retry_after, 5xx, slow responses, dropped connections) are injected *before* a
-request is processed, for a configurable share of requests: a request that failed was not
-carried out, which is what makes "every question answered exactly once" a testable promise.
+Faults (429 with retry_after, 5xx, slow responses, dropped connections, answers that never come
+in time) are injected *before* a request is processed, for a configurable share of requests (or
+the first N of some methods): a request that failed was not carried out, which is what makes
+"every question answered exactly once" a testable promise. With `extra_fields`, every object it
+returns or delivers carries fields today's Bot API does not have, as a newer Telegram would.
 """
 
 from __future__ import annotations
@@ -191,10 +193,12 @@ class Faults:
     """Which share of requests fail, and how. Faults hit before the request is carried out."""
 
     rate: float = 0.0
-    kinds: tuple[str, ...] = ("429", "500", "502", "drop", "slow")
+    kinds: tuple[str, ...] = ("429", "500", "502", "drop", "slow")  # also "timeout"
     methods: frozenset[str] | None = None  # None: every method except getUpdates and getMe
     retry_after: int = 1
     slow_seconds: float = 0.4
+    timeout_seconds: float = 2.0  # "timeout": no answer for this long, then the line is cut
+    count: int | None = None  # fail only the first `count` requests the faults apply to
     seed: int = 0
 
     def applies(self, method: str) -> bool:
@@ -223,8 +227,8 @@ class SentMessage:
             if (self.parse_mode or "").upper() == "HTML"
             else self.text,
         }
-        if self.reply_markup:
-            data["reply_markup"] = self.reply_markup
+        if self.reply_markup and "inline_keyboard" in self.reply_markup:
+            data["reply_markup"] = self.reply_markup  # Telegram echoes inline keyboards only
         return data
 
 
@@ -237,11 +241,15 @@ class BotApiStub:
         *,
         username: str = "reportbot_test_bot",
         faults: Faults | None = None,
+        extra_fields: bool = False,
     ) -> None:
         self.token = token
         self.bot_id = int(token.split(":")[0])
         self.username = username
         self.faults = faults or Faults()
+        self.extra_fields = extra_fields
+        self.languages: dict[int, str] = {}  # user id -> Telegram language_code (default "en")
+        self.profile: dict[tuple[str, str], str] = {}  # (description kind, language) -> text
         self._rng = random.Random(self.faults.seed)
         self.bot_user = {
             "id": self.bot_id,
@@ -318,7 +326,8 @@ class BotApiStub:
     # --- what tests push ---------------------------------------------------------------------
 
     def user(self, user_id: int, name: str = "Ada") -> dict[str, Any]:
-        return {"id": user_id, "is_bot": False, "first_name": name, "language_code": "en"}
+        language = self.languages.get(user_id, "en")
+        return {"id": user_id, "is_bot": False, "first_name": name, "language_code": language}
 
     def chat(self, chat_id: int, chat_type: str = "private") -> dict[str, Any]:
         chat: dict[str, Any] = {"id": chat_id, "type": chat_type}
@@ -515,6 +524,9 @@ class BotApiStub:
         fault = self._pick_fault(method)
         if fault == "drop":
             return False  # close the connection without an answer; nothing was done
+        if fault == "timeout":
+            await asyncio.sleep(self.faults.timeout_seconds)
+            return False  # the client gave up long ago; nothing was done
         if fault in ("429", "500", "502"):
             code = int(fault)
             payload: dict[str, Any] = {"ok": False, "error_code": code}
@@ -549,6 +561,8 @@ class BotApiStub:
                 {"ok": False, "error_code": exc.code, "description": exc.description},
             )
             return True
+        if self.extra_fields:
+            result = with_extra_fields(result)
         await self._respond(writer, 200, {"ok": True, "result": result})
         return True
 
@@ -556,6 +570,8 @@ class BotApiStub:
         if not self.faults.rate or not self.faults.applies(method):
             return None
         with self._lock:
+            if self.faults.count is not None and len(self.faults_injected) >= self.faults.count:
+                return None
             if self._rng.random() >= self.faults.rate:
                 return None
             kind = self._rng.choice(self.faults.kinds)
@@ -741,6 +757,23 @@ class BotApiStub:
             self.commands.append(params)
         return True
 
+    def _api_setMyDescription(self, params: dict[str, Any]) -> bool:
+        return self._set_profile("description", params, 512)
+
+    def _api_setMyShortDescription(self, params: dict[str, Any]) -> bool:
+        return self._set_profile("short_description", params, 120)
+
+    def _set_profile(self, kind: str, params: dict[str, Any], limit: int) -> bool:
+        value = params.get(kind) or ""
+        if len(value) > limit:
+            raise TelegramReject(f"Bad Request: {kind.upper()}_INVALID")
+        language = params.get("language_code") or ""
+        if language and not re.fullmatch(r"[a-z]{2}", language):
+            raise TelegramReject("Bad Request: LANG_CODE_INVALID")
+        with self._lock:
+            self.profile[(kind, language)] = value
+        return True
+
     def _api_getMyCommands(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         with self._lock:
             return self.commands[-1]["commands"] if self.commands else []
@@ -785,6 +818,16 @@ class BotApiStub:
 
     def _api_logOut(self, params: dict[str, Any]) -> bool:
         return True
+
+
+def with_extra_fields(value: Any) -> Any:
+    """`value` with a field today's Bot API does not have added to every object in it."""
+    if isinstance(value, dict):
+        extra = {"x_future_field": {"nested": [1, "two"], "flag": True}}
+        return {**{k: with_extra_fields(v) for k, v in value.items()}, **extra}
+    if isinstance(value, list):
+        return [with_extra_fields(v) for v in value]
+    return value
 
 
 def post_webhook(url: str, update: dict[str, Any], secret: str | None) -> int:

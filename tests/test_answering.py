@@ -5,7 +5,7 @@ from bot.errors import InvalidQuestion
 from bot.index import ReportIndex
 from bot.ingest import ingest_raw
 from bot.lexical import match_expression
-from bot.models import DocumentMeta, RawDocument
+from bot.models import DocumentMeta, RawDocument, SearchFilter
 from bot.text import highlight_spans
 
 
@@ -127,7 +127,7 @@ def test_highlight_figures_are_quantities_not_dates(corpus_index):
     )
     top = result.passages[0]
     assert "between July 2024 and June 2025" in top.highlight
-    texts = [f["text"] for f in top.figures]
+    texts = [f.text for f in top.figures]
     assert "USD $9.685 billion" in texts and "20.8%" in texts
     assert not any("2024" in t or "2025" in t for t in texts)
 
@@ -208,3 +208,57 @@ def test_over_the_budget_the_rarest_words_candidates_are_rescored_exactly(
     assert pooled == [(c, s) for c, s in exhaustive if c in fts_pool]  # ...scored with all
     extra = next(c for c, _ in exhaustive if c not in fts_pool)
     assert extra in dict(lexical.search(corpus_index, question, 50, also=[extra]))
+
+
+def _filter_corpus(tmp_path, hash_embedder):
+    filler = " ".join(f"word{i}" for i in range(60))  # one chunk a paragraph
+    docs = [
+        RawDocument(
+            source=f"{name}.txt",
+            format="txt",
+            pages=[
+                f"Report {name}\n\n"
+                + "\n\n".join(f"{topic} in paragraph {i}. " + filler for i in range(8))
+            ],
+            content_hash=name,
+            doc_id=name,
+            meta=DocumentMeta(title=name, publisher=publisher, date=date),
+        )
+        for name, publisher, date, topic in [
+            ("alpha", "Argencon", "2021-05-01", "Lithium exports grew"),
+            ("beta", "Techloy", "2024-02-10", "Lithium exports grew"),
+            ("gamma", "Techloy", "", "Lithium exports grew"),
+        ]
+    ]
+    ingest_raw(tmp_path / "index", docs, embedder=hash_embedder)
+    return ReportIndex.open(tmp_path / "index", hash_embedder)
+
+
+@pytest.mark.parametrize(
+    ("filters", "expected"),
+    [
+        (SearchFilter(doc_ids=("beta",)), {"beta"}),
+        (SearchFilter(publisher="techloy"), {"beta", "gamma"}),
+        (SearchFilter(date_from="2022"), {"beta"}),
+        (SearchFilter(date_to="2021"), {"alpha"}),
+        (SearchFilter(publisher="Techloy", date_to="2023-12-31"), set()),
+        (SearchFilter(), {"alpha", "beta", "gamma"}),
+    ],
+)
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "lexical"])
+def test_filters_restrict_both_retrievers_and_still_fill_k(
+    tmp_path, hash_embedder, filters, expected, mode
+):
+    index = _filter_corpus(tmp_path, hash_embedder)
+    hits = search(index, "lithium exports paragraph", limit=5, mode=mode, filters=filters)
+    assert {h.doc_id for h in hits} <= expected
+    if expected:  # every document has 9 chunks or so: a filtered query still returns k
+        assert len(hits) == 5
+
+
+def test_answer_takes_filters(tmp_path, hash_embedder):
+    index = _filter_corpus(tmp_path, hash_embedder)
+    result = answer(
+        index, "Lithium exports grew paragraph", filters=SearchFilter(doc_ids=("gamma",))
+    )
+    assert {p.doc_id for p in result.passages} <= {"gamma"}

@@ -18,7 +18,7 @@ from bot.answering import answer
 from bot.errors import InvalidQuestion
 from bot.factcheck import check
 from bot.models import Answer
-from bot.telegram_render import inline_results, render_answer, render_verdict
+from bot.telegram.render import inline_results, render_answer, render_verdict
 from tests.botapi_stub import BotApiStub, check_text, tg_len
 from tests.test_telegram_bot import QUESTION, quoted, replies, run, shown
 
@@ -89,7 +89,7 @@ def test_hostile_claims_are_checked_or_refused_and_render(corpus_index, text: st
         assert str(exc).strip() and "\n" not in str(exc)
         return
     assert verdict.verdict and verdict.explanation
-    _telegram_accepts(render_verdict(verdict.to_dict(), corpus_index.documents()))
+    _telegram_accepts(render_verdict(verdict, corpus_index.documents()))
 
 
 @settings(
@@ -107,7 +107,7 @@ def test_any_text_is_answered_or_refused_and_renders(corpus_index, text: str) ->
         return
     assert isinstance(result, Answer) and result.status in VALID
     _telegram_accepts(render_answer(result))
-    _telegram_accepts(render_verdict(verdict.to_dict(), corpus_index.documents()))
+    _telegram_accepts(render_verdict(verdict, corpus_index.documents()))
 
 
 TOKENIZER_CASES = (
@@ -226,6 +226,6 @@ def test_a_folder_of_hostile_documents_leaves_the_index_sound(tmp_path, monkeypa
     mixed = runner.invoke(cli, ["ingest", "-q", str(bad), str(good), *where])
     assert mixed.exit_code == 1 and "2 added" in mixed.output, mixed.output
     result = verify(index_dir)
-    assert result["ok"] and result["documents"] == 4
+    assert result.ok and result.documents == 4
     index = ReportIndex.open(index_dir, HashEmbedder())
     assert {d["id"] for d in index.documents()} >= {"cafe", "cafe-es"}

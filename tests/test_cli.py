@@ -8,6 +8,7 @@ from click.testing import CliRunner
 from bot.cli import cli
 
 TEC = "techloy-argentina-wants-to-be-an-ai-hub"
+ARG = "argencon-mission-to-the-united-states"
 
 
 @pytest.fixture
@@ -124,3 +125,50 @@ def test_figures_lists_each_figure_with_its_sentence(run):
     assert "20.8%" in by_text and "year-on-year growth" in by_text["20.8%"]["sentence"]
     result = CliRunner().invoke(cli, ["figures", "no-such-report"])
     assert result.exit_code == 1 and "no-such-report" in result.output
+
+
+def test_a_date_that_is_not_one_is_a_usage_error(run):
+    result = CliRunner().invoke(cli, ["ask", "--since", "2024-13", "Who leads Argencon?"])
+    assert result.exit_code == 2
+    assert "'2024-13' is not a date: use YYYY, YYYY-MM or YYYY-MM-DD." in result.output
+
+
+def test_eval_errors_are_one_line_like_the_other_commands(tmp_path):
+    result = CliRunner().invoke(cli, ["eval", str(tmp_path)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.output == (
+        f"Error: {tmp_path}/corpus.jsonl is missing: is {tmp_path} a BEIR dataset?\n"
+    )
+
+
+def test_every_json_flag_reads_the_same(run):
+    for name, command in cli.commands.items():
+        flags = [p for p in command.params if "--json" in getattr(p, "opts", ())]
+        if name in ("chat", "run"):
+            assert not flags
+            continue
+        assert len(flags) == 1 and flags[0].name == "as_json", name
+        assert flags[0].help.startswith(("Print ", "One JSON object")), name
+
+
+def test_ask_keeps_to_the_documents_publisher_and_dates_asked_for(run):
+    question = "Argentina AI talent United States exports"  # both reports answer it
+
+    def docs(*options):
+        data = json.loads(run("ask", "--json", "-k", "5", *options, question).output)
+        return data["status"], {p["doc_id"] for p in data["passages"]}
+
+    assert docs() == ("found", {TEC, ARG})
+    assert docs("--doc", ARG) == ("found", {ARG})
+    assert docs("--doc", TEC) == ("found", {TEC})
+    assert docs("--publisher", "argencon") == ("found", {ARG})  # case does not matter
+    assert docs("--doc", TEC, "--doc", ARG) == ("found", {TEC, ARG})
+    assert docs("--doc", TEC, "--publisher", "Argencon") == ("not_found", set())
+    assert docs("--since", "2020") == ("not_found", set())  # the seed reports carry no date
+
+
+def test_check_takes_the_same_filters(run):
+    claim = "More than 52,000 public sector jobs were eliminated since 2023"
+    assert json.loads(run("check", "--json", "--doc", TEC, claim).output)["verdict"] == "supported"
+    verdict = json.loads(run("check", "--json", "--doc", ARG, claim).output)
+    assert verdict["verdict"] == "not_found" and verdict["evidence"] == []

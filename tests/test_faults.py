@@ -35,7 +35,7 @@ from bot.errors import IndexLocked
 from bot.index import CURRENT, DB_NAME, META_NAME, VECTORS_NAME, ReportIndex, current_generation
 from bot.index import verify as verify_index
 from bot.ingest import LOCK_NAME, ingest
-from bot.telegram_bot import RetryingRequest
+from bot.telegram.transport import RetryingRequest
 from tests.botapi_stub import BotApiStub, Faults
 from tests.test_telegram_bot import QUESTION, TOKEN, quoted, replies, running_bot, shown
 
@@ -277,7 +277,7 @@ def kill_and_check(
 
     # verify passes, and the live generation is the old one or the whole new one
     result = verify_index(index_dir)
-    assert result["ok"], (where, result["problems"])
+    assert result.ok, (where, result.problems)
     is_new = current_generation(index_dir) != before
     assert documents(index_dir) == (after if is_new else old), where
     if reached in OLD_LIVE:
@@ -295,7 +295,7 @@ def kill_and_check(
 
     # the next ingest completes (the lock died with the process) and indexes everything
     ingest(index_dir, [batch], embedder=EMBEDDER)
-    assert verify_index(index_dir)["ok"], where
+    assert verify_index(index_dir).ok, where
     assert documents(index_dir) == after, where
     assert not list(index_dir.glob(".staging-*")), where
     return reached, is_new
@@ -396,7 +396,7 @@ def test_damaged_index_cli_says_what_and_how_to_fix(index_dir: Path, case: str, 
         assert "reportbot ingest --rebuild" in result.output, (command, result.output)
     fixed = cli_run("ingest", "--rebuild", "--quiet", str(CORPUS), *where)
     assert fixed.exit_code == 0, fixed.output
-    assert verify_index(index_dir)["ok"] and len(documents(index_dir)) == 2
+    assert verify_index(index_dir).ok and len(documents(index_dir)) == 2
 
 
 def test_damaged_database_verify_lists_the_problem(index_dir: Path, cli_run) -> None:
@@ -551,10 +551,10 @@ def test_disk_full_is_one_clear_line_and_the_index_is_intact(
     assert lines[0].startswith("Error: Ingest stopped:"), lines
     assert "previous index is unchanged" in lines[0] and "disk is full" in lines[0]
     assert current_generation(index_dir) == before
-    assert verify_index(index_dir)["ok"] and verify_index(index_dir)["documents"] == 2
+    assert verify_index(index_dir).ok and verify_index(index_dir).documents == 2
     assert not list(index_dir.glob(".staging-*")) and not list(index_dir.glob("gen-*/*-journal"))
     report = ingest(index_dir, [batch], embedder=embedder)  # with room again, it completes
-    assert len(report.added) == NEW_DOCS and verify_index(index_dir)["ok"]
+    assert len(report.added) == NEW_DOCS and verify_index(index_dir).ok
 
 
 # --- two ingests at once, and a reader polling throughout -------------------------------------
@@ -576,8 +576,8 @@ class Reader(threading.Thread):
             try:
                 index = ReportIndex.open(self.index_dir, EMBEDDER)
                 result = verify_index(self.index_dir)
-                if not result["ok"]:
-                    self.failures.append(f"{result['generation']}: {result['problems']}")
+                if not result.ok:
+                    self.failures.append(f"{result.generation}: {result.problems}")
                 if answer(index, QUESTION).status != "found":
                     self.failures.append(f"{index.generation}: no answer")
                 self.opens += 1
@@ -629,7 +629,7 @@ def test_second_ingest_is_refused_and_readers_never_see_half_an_index(
     )
     assert not reader.failures, reader.failures[:5]
     assert reader.opens >= 20 and len(reader.generations) >= 4, (reader.opens, reader.generations)
-    assert set(reference) <= set(documents(index_dir)) and verify_index(index_dir)["ok"]
+    assert set(reference) <= set(documents(index_dir)) and verify_index(index_dir).ok
     assert (index_dir / LOCK_NAME).exists()
 
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import math
 import re
+from pathlib import Path
 
 import pytest
 from hypothesis import assume, example, given, settings
@@ -18,6 +20,7 @@ from bot.figures import (
     parse_figures,
 )
 
+DATA = Path(__file__).parent / "data" / "figures"
 EN_SENTENCE = "The exports of the sector reached {} in the year, and that is the record."
 ES_SENTENCE = "Las exportaciones del sector alcanzaron {} en el año, y es el récord de la serie."
 
@@ -243,74 +246,24 @@ def test_ranges_read_back(low: int, width: int, unit: str) -> None:
 
 
 # ------------------------------------------------------------------------------------------
-# Hand-written tricky strings, each parsed as the module docstring documents.
-
-TRICKY = [
-    # text, [(span, value, unit, kind, qualifier)]
-    ("$9.7bn", [("$9.7bn", 9.7e9, "USD", "currency", "exact")]),
-    ("USD $9.685 billion", [("USD $9.685 billion", 9.685e9, "USD", "currency", "exact")]),
-    ("half a billion dollars", [("half a billion dollars", 5e8, "USD", "currency", "exact")]),
-    ("$500 million", [("$500 million", 5e8, "USD", "currency", "exact")]),
-    ("four hundred", [("four hundred", 400, None, "count", "exact")]),
-    ("about 400", [("about 400", 400, None, "count", "approximate")]),
-    ("27 per cent of them", [("27 per cent", 27, "%", "percent", "exact")]),
-    ("27% of them", [("27%", 27, "%", "percent", "exact")]),
-    ("ten times higher", [("ten times", 10, "x", "multiplier", "exact")]),
-    ("to triple exports", [("triple", 3, "x", "multiplier", "exact")]),
-    ("9.685,5 millones", [("9.685,5 millones", 9685.5e6, None, "count", "exact")]),
-    ("9,685.5 million", [("9,685.5 million", 9685.5e6, None, "count", "exact")]),
-    # Spanish: "9.685 millones" is 9,685 millions; English "9.685 million" is nine-odd million
-    ("US$ 9.685 millones", [("US$ 9.685 millones", 9.685e9, "USD", "currency", "exact")]),
-    ("US$ 9.685 million", [("US$ 9.685 million", 9.685e6, "USD", "currency", "exact")]),
-    ("1,5 mil millones de dólares", [("1,5 mil millones de dólares", 1.5e9, "USD", "currency", "exact")]),
-    ("un billón de pesos", [("un billón de pesos", 1e12, "ARS", "currency", "exact")]),
-    ("U$S 500 millones", [("U$S 500 millones", 5e8, "USD", "currency", "exact")]),
-    ("AR$ 1.200.000", [("AR$ 1.200.000", 1.2e6, "ARS", "currency", "exact")]),
-    ("€5m", [("€5m", 5e6, "EUR", "currency", "exact")]),
-    ("12.000 empleos", [("12.000", 12000, None, "count", "exact")]),
-    ("more than 50 global service centers", [("more than 50", 50, None, "count", "lower_bound")]),
-    ("over 65,000 professionals", [("over 65,000", 65000, None, "count", "lower_bound")]),
-    ("at least 3 labs", [("at least 3", 3, None, "count", "lower_bound")]),
-    ("50+ centres", [("50+", 50, None, "count", "lower_bound")]),
-    ("up to 40% of staff", [("up to 40%", 40, "%", "percent", "upper_bound")]),
-    ("nearly 1,000 jobs", [("nearly 1,000", 1000, None, "count", "approximate")]),
-    ("más de 52.000 empleos", [("más de 52.000", 52000, None, "count", "lower_bound")]),
-    ("alrededor de 400", [("alrededor de 400", 400, None, "count", "approximate")]),
-    ("roughly 20 A100-level GPUs", [("roughly 20", 20, None, "count", "approximate")]),
-    ("between 10% and 12%", [("between 10% and 12%", 11, "%", "percent", "range")]),
-    ("$10-12 billion", [("$10-12 billion", 11e9, "USD", "currency", "range")]),
-    ("entre 10 y 12 millones", [("entre 10 y 12 millones", 11e6, None, "count", "range")]),
-    ("a 3.5 percentage point rise", [("3.5 percentage point", 3.5, "pp", "percentage_points", "exact")]),
-    ("2 p.p. más", [("2 p.p.", 2, "pp", "percentage_points", "exact")]),
-    ("25 basis points", [("25 basis points", 0.25, "pp", "percentage_points", "exact")]),
-    ("3x faster", [("3x", 3, "x", "multiplier", "exact")]),
-    ("Over four days, they met", [("four days", 4, "day", "duration", "exact")]),
-    ("within 3 minutes", [("within 3 minutes", 3, "minute", "duration", "upper_bound")]),
-    ("a four-day mission", [("four-day", 4, "day", "duration", "exact")]),
-    ("growth of -3.2%", [("-3.2%", -3.2, "%", "percent", "exact")]),
-    ("one and a half million people", [("one and a half million", 1.5e6, None, "count", "exact")]),
-    ("treinta y cinco por ciento", [("treinta y cinco por ciento", 35, "%", "percent", "exact")]),
-    # time is kept apart from quantities; values are decimal years
-    ("since 2023", [("2023", 2023, None, "year", "lower_bound")]),
-    ("Q2 2025", [("Q2 2025", 2025.25, None, "quarter", "exact")]),
-    ("in the second quarter of 2025", [("second quarter of 2025", 2025.25, None, "quarter", "exact")]),
-    ("segundo trimestre de 2025", [("segundo trimestre de 2025", 2025.25, None, "quarter", "exact")]),
-    ("between July 2024 and June 2025", [("between July 2024 and June 2025", 2024.5, None, "period", "range")]),
-    ("July 2024 to June 2025", [("July 2024 to June 2025", 2024.5, None, "period", "range")]),
-    ("2024-25", [("2024-25", 2024, None, "period", "range")]),
-    ("rose from 10% to 20%", [("10%", 10, "%", "percent", "exact"), ("20%", 20, "%", "percent", "exact")]),
-    # not figures
-    ("A100-level GPUs, COVID-19, the 1990s, 2nd place, 24/7, one of them", []),
-    ("the third-largest source", []),
-]  # fmt: skip
+# Hand-written tricky strings (tests/data/figures/parse.jsonl), each parsed as documented.
 
 
-@pytest.mark.parametrize(("text", "expected"), TRICKY, ids=[t for t, _ in TRICKY])
-def test_tricky_strings(text: str, expected: list[tuple]) -> None:
-    got = [(f.text, f.value, f.unit, f.kind, f.qualifier) for f in parse_figures(text)]
-    assert len(got) == len(expected), got
-    for g, e in zip(got, expected, strict=True):
-        assert g[0] == e[0] and math.isclose(g[1], e[1]) and g[2:] == e[2:], (g, e)
+def _cases(name: str) -> list[dict]:
+    path = DATA / name
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+PARSE_CASES = _cases("parse.jsonl")  # text -> the figures in it, as the package docstring says
+
+
+@pytest.mark.parametrize("case", PARSE_CASES, ids=[c["text"][:60] for c in PARSE_CASES])
+def test_tricky_strings(case: dict) -> None:
+    got = parse_figures(case["text"])
+    assert len(got) == len(case["figures"]), got
+    for g, e in zip(got, case["figures"], strict=True):
+        assert g.text == e["text"] and math.isclose(g.value, e["value"]), (g, e)
+        assert (g.unit, g.kind, g.qualifier) == (e["unit"], e["kind"], e["qualifier"]), (g, e)
 
 
 def test_period_bounds_are_decimal_years() -> None:
@@ -347,36 +300,16 @@ def fig(text: str) -> Figure:
     return only_figure(text)
 
 
+COMPARE_CASES = _cases("compare.jsonl")  # claim, evidence, same (and why, in `note`)
+
+
 @pytest.mark.parametrize(
-    ("claim", "evidence", "same"),
-    [
-        ("$9.7bn", "USD $9.685 billion", True),  # rounding of the claim's notation
-        ("$10 billion", "USD $9.685 billion", True),
-        ("$9 billion", "USD $9.685 billion", False),
-        ("$12 billion", "USD $9.685 billion", False),
-        ("four hundred", "about 400", True),
-        ("440", "about 400", True),  # within 10%
-        ("480", "about 400", False),
-        ("half a billion dollars", "$500 million", True),
-        ("27 per cent", "27%", True),
-        ("28%", "27%", False),
-        ("21%", "20.8%", True),
-        ("55,000", "more than 52,000", True),
-        ("50,000", "more than 52,000", False),
-        ("100,000", "more than 52,000", False),  # a bound is not read as unbounded
-        ("more than $5 billion", "USD $9.685 billion", True),  # a claim's bound is literal
-        ("less than $5 billion", "USD $9.685 billion", False),
-        ("fewer than 50", "more than 50", False),
-        ("ten times", "ten times", True),
-        ("five times", "ten times", False),
-        ("96 hours", "four days", True),  # durations convert
-        ("between 20% and 22%", "20.8%", True),
-    ],
+    "case", COMPARE_CASES, ids=[f"{c['claim']} vs {c['evidence']}" for c in COMPARE_CASES]
 )
-def test_compare(claim: str, evidence: str, same: bool) -> None:
-    result = compare(fig(claim), fig(evidence))
+def test_compare(case: dict) -> None:
+    result = compare(fig(case["claim"]), fig(case["evidence"]))
     assert result.comparable
-    assert result.same is same, result
+    assert result.same is case["same"], result
 
 
 def test_compare_refuses_other_units_and_reports_difference() -> None:

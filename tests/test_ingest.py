@@ -27,7 +27,7 @@ def test_first_ingest_adds_both_reports_with_metadata(tmp_path, corpus_copy, has
     index_dir, report = _build(tmp_path, corpus_copy, hash_embedder)
     assert sorted(report.added) == [ARG, TEC]
     assert report.chunks_embedded == report.chunks_total > 10
-    assert verify(index_dir)["ok"]
+    assert verify(index_dir).ok
     doc = ReportIndex.open(index_dir, hash_embedder).document(TEC)
     assert (doc["title"], doc["publisher"], doc["author"]) == (
         "Argentina Wants to Be an AI Hub",
@@ -64,7 +64,7 @@ def test_changed_document_replaces_its_chunks_and_reuses_unchanged_vectors(
     assert report.updated == [TEC] and report.unchanged == [ARG]
     assert report.chunks_embedded == 1  # only the chunk whose text changed
     assert report.chunks_reused > 0
-    assert verify(index_dir)["ok"]
+    assert verify(index_dir).ok
     index = ReportIndex.open(index_dir, hash_embedder)
     assert "35 H100" in index.document(TEC)["text"]
     assert index.vectors.ntotal == first.chunks_total
@@ -75,8 +75,8 @@ def test_remove_deletes_document_chunks_and_vectors(tmp_path, corpus_copy, hash_
     report = remove(index_dir, [TEC], embedder=hash_embedder)
     assert report.removed == [TEC]
     result = verify(index_dir)
-    assert result["ok"] and result["documents"] == 1
-    assert result["vectors"] < first.chunks_total
+    assert result.ok and result.documents == 1
+    assert result.vectors < first.chunks_total
     with pytest.raises(DocumentNotFound):
         remove(index_dir, ["no-such-doc"], embedder=hash_embedder)
 
@@ -86,14 +86,14 @@ def test_sync_removes_documents_deleted_from_the_folder(tmp_path, corpus_copy, h
     (corpus_copy / f"{ARG}.txt").unlink()
     report = ingest(index_dir, [corpus_copy], embedder=hash_embedder, sync=True)
     assert report.removed == [ARG]
-    assert verify(index_dir)["documents"] == 1
+    assert verify(index_dir).documents == 1
 
 
 def test_rebuild_starts_from_scratch(tmp_path, corpus_copy, hash_embedder):
     index_dir, _ = _build(tmp_path, corpus_copy, hash_embedder)
     report = ingest(index_dir, [corpus_copy], embedder=hash_embedder, rebuild=True)
     assert sorted(report.added) == [ARG, TEC]
-    assert verify(index_dir)["ok"]
+    assert verify(index_dir).ok
 
 
 def test_second_ingest_is_refused_while_one_holds_the_lock(tmp_path, corpus_copy, hash_embedder):
@@ -147,28 +147,28 @@ def test_verify_detects_a_vector_without_chunk(tmp_path, corpus_copy, hash_embed
     with db:
         db.execute("DELETE FROM chunks WHERE id = (SELECT max(id) FROM chunks)")
     result = verify(index_dir)
-    assert not result["ok"]
-    assert any("vectors have no chunk" in p for p in result["problems"])
+    assert not result.ok
+    assert any("vectors have no chunk" in p for p in result.problems)
 
 
 def test_verify_detects_damaged_sentence_vectors_and_a_stale_vocabulary(
     tmp_path, corpus_copy, hash_embedder
 ):
     index_dir, _ = _build(tmp_path, corpus_copy, hash_embedder)
-    assert verify(index_dir)["ok"]
+    assert verify(index_dir).ok
     db = sqlite3.connect(index_dir / current_generation(index_dir) / idx.DB_NAME)
     with db:
         db.execute("UPDATE sentence_vectors SET vectors = x'0102' WHERE chunk_id = 1")
         db.execute("INSERT INTO sentence_vectors VALUES (99999, x'')")
         db.execute("UPDATE vocab SET df = df + 1 WHERE term = 'cordoba'")
-    problems = " | ".join(verify(index_dir)["problems"])
+    problems = " | ".join(verify(index_dir).problems)
     assert "1 sentence-vector rows have no chunk" in problems
     assert "2 sentence-vector rows have the wrong size" in problems
     assert "vocabulary copy disagrees with the full-text index (2 terms)" in problems
     with db:  # put the term right; a term the index does not have is caught too
         db.execute("UPDATE vocab SET df = df - 1 WHERE term = 'cordoba'")
         db.execute("INSERT INTO vocab VALUES ('zzzunindexed', 1, 1)")
-    problems = " | ".join(verify(index_dir)["problems"])
+    problems = " | ".join(verify(index_dir).problems)
     assert "vocabulary copy disagrees with the full-text index (1 terms)" in problems
 
 
@@ -178,7 +178,7 @@ def test_staging_left_by_a_killed_ingest_is_cleaned_up(tmp_path, corpus_copy, ha
     (index_dir / ".staging-123-456" / "reportbot.db").write_text("half written")
     ingest(index_dir, [corpus_copy], embedder=hash_embedder)
     assert not list(index_dir.glob(".staging-*"))
-    assert verify(index_dir)["ok"]
+    assert verify(index_dir).ok
 
 
 def test_every_figure_is_stored_with_its_sentence(corpus_index):
@@ -250,7 +250,7 @@ def test_a_new_document_reuses_vectors_of_text_already_indexed(
     report = ingest(index_dir, [extra], embedder=hash_embedder)
     assert report.added == ["digest"]
     assert report.chunks_reused >= 1 and report.chunks_embedded >= 1
-    assert verify(index_dir)["ok"]
+    assert verify(index_dir).ok
     fresh = ReportIndex.open(index_dir, hash_embedder)
     ids = [r[0] for r in fresh.db.execute("SELECT id FROM chunks WHERE text = ?", [shared])]
     vecs = [fresh.vectors.reconstruct(i) for i in ids]
@@ -322,8 +322,26 @@ def test_an_exact_index_that_grows_past_the_threshold_becomes_approximate(
     extra.write_text("\n\n".join(f"Paragraph {n} about exports and GPUs." for n in range(40)))
     report = ingest(index_dir, [extra], embedder=hash_embedder)
     meta = idx.read_meta(idx.generation_dir(index_dir))
-    assert meta["index_type"].startswith("IVF") and verify(index_dir)["ok"]
+    assert meta["index_type"].startswith("IVF") and verify(index_dir).ok
     after = ReportIndex.open(index_dir, hash_embedder)
     assert after.vectors.ntotal == report.chunks_total > first.chunks_total
     for cid, vec in kept.items():  # the old vectors moved over under their ids (fp16 precision)
         assert np.allclose(after.vectors.reconstruct(cid), vec, atol=1e-3)
+
+
+def test_document_keys_do_not_depend_on_the_working_directory(
+    tmp_path, corpus_copy, hash_embedder, monkeypatch
+):
+    index_dir = tmp_path / "index"
+    monkeypatch.chdir(corpus_copy.parent)
+    ingest(index_dir, ["corpus"], embedder=hash_embedder)
+    sources = {d["id"]: d["source"] for d in ReportIndex.open(index_dir, hash_embedder).documents()}
+    assert sources[TEC] == str(corpus_copy.resolve() / f"{TEC}.txt")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # /reindex re-ingests the stored keys from wherever it runs
+    again = ingest(index_dir, sources.values(), embedder=hash_embedder, rebuild=True)
+    assert sorted(again.added) == [ARG, TEC] and not again.failed
+    (corpus_copy / f"{TEC}.txt").unlink()
+    report = ingest(index_dir, ["../corpus"], embedder=hash_embedder, sync=True)
+    assert report.removed == [TEC] and report.unchanged == [ARG]

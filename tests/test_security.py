@@ -25,11 +25,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from telegram.error import TelegramError
 
-from bot.botstate import RateLimiter, upload_path
 from bot.config import Settings
 from bot.embedding import HashEmbedder
 from bot.index import current_generation
-from bot.telegram_bot import RetryingRequest, build_application, webhook_options
+from bot.telegram.app import build_application, webhook_options
+from bot.telegram.state import RateLimiter, upload_path
+from bot.telegram.transport import RetryingRequest
 from tests.botapi_stub import BotApiStub, Faults, post_webhook
 from tests.test_telegram_bot import (
     ADMIN,

@@ -15,14 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from telegram import Update
 from telegram.ext import Application
 
 from bot.config import Settings
 from bot.embedding import HashEmbedder
 from bot.index import current_generation
 from bot.ingest import ingest, remove
-from bot.telegram_bot import RetryingRequest, build_application, webhook_options
+from bot.telegram.app import build_application, polling_options, webhook_options
+from bot.telegram.transport import RetryingRequest
 from tests.botapi_stub import (
     BotApiStub,
     Faults,
@@ -56,8 +56,14 @@ def index_dir(built_index: Path, tmp_path: Path) -> Path:
 
 @asynccontextmanager
 async def running_bot(
-    stub: BotApiStub, index_dir: Path, request: RetryingRequest | None = None, **overrides: Any
+    stub: BotApiStub,
+    index_dir: Path,
+    request: RetryingRequest | None = None,
+    *,
+    get_updates_request: RetryingRequest | None = None,
+    **overrides: Any,
 ) -> AsyncIterator[Application]:
+    """The bot as `reportbot run` starts it (initialize, post_init, polling), on the stand-in."""
     settings = Settings(
         telegram_bot_token=stub.token,
         telegram_api_base_url=stub.url,
@@ -65,18 +71,25 @@ async def running_bot(
         admin_ids=frozenset({ADMIN}),
         **overrides,
     )
-    app = build_application(settings, embedder=HashEmbedder(), request=request)
+    app = build_application(
+        settings, embedder=HashEmbedder(), request=request, get_updates_request=get_updates_request
+    )
+
+    def polling_error(exc: Exception) -> None:  # what run_polling() passes: to the error handler
+        app.create_task(app.process_error(update=None, error=exc))
+
     async with app:
         await app.post_init(app)  # run_polling() would call it; here we drive the app ourselves
         await app.start()
         await app.updater.start_polling(
-            poll_interval=0.01, timeout=0, allowed_updates=Update.ALL_TYPES
+            poll_interval=0.01, timeout=0, error_callback=polling_error, **polling_options()
         )
         try:
             yield app
         finally:
             await app.updater.stop()
             await app.stop()
+            await app.post_stop(app)
 
 
 def run(
@@ -132,15 +145,25 @@ def test_start_and_help_explain_with_examples_and_commands_are_registered(index_
         stub.push_message("/help", user_id=ADMIN)
         await replies(stub, USER, 1)
         await replies(stub, ADMIN, 1)
+        await stub.until(lambda: len(stub.profile) == 4)  # set in the background at start-up
 
     stub = run(index_dir, scenario)
     user_help, admin_help = shown(stub.messages(USER)[0]), shown(stub.messages(ADMIN)[0])
     assert "2 reports" in user_help
     assert "Argentina Wants to Be an AI Hub" in user_help  # examples from the indexed titles
     assert "/reindex" not in user_help and "/reindex" in admin_help
-    scopes = {c["scope"]["type"]: [x["command"] for x in c["commands"]] for c in stub.commands}
-    assert {"ask", "sources", "help", "start", "check"} <= set(scopes["default"])
-    assert "add" not in scopes["default"] and "add" in scopes["chat"]
+    menus = {
+        ((c.get("scope") or {"type": "default"})["type"], c.get("language_code", "")): [
+            x["command"] for x in c["commands"]
+        ]
+        for c in stub.commands
+    }
+    for language in ("", "es"):
+        assert {"ask", "sources", "help", "start", "check"} <= set(menus["default", language])
+        assert "add" not in menus["default", language] and "add" in menus["chat", language]
+    assert set(stub.profile) == {
+        (kind, language) for kind in ("description", "short_description") for language in ("", "es")
+    }
 
 
 def test_private_message_is_a_question_answered_with_quotes_buttons_and_typing(
@@ -283,7 +306,7 @@ def test_rate_limit_and_long_questions_are_refused_politely(index_dir: Path) -> 
 
     stub = run(index_dir, scenario, rate_limit_per_minute=2)
     texts = [shown(m) for m in stub.messages(USER)]
-    assert "limit is 1,000" in texts[0]
+    assert "1,001 characters long; please keep it under 1,000" in texts[0]
     assert sum("faster than I can quote" in t for t in texts[1:]) == 1
     assert sum(bool(quoted(m)) for m in stub.messages(USER)) == 2
 
@@ -428,6 +451,10 @@ def test_admin_remove_reindex_and_add_errors(index_dir: Path) -> None:
     listing = shown(stub.messages(USER)[0])
     assert "1 documents" in listing and "AI Hub" not in listing
     assert "Rebuil" in stub.messages(ADMIN)[2].edits[0] and "1 added" in reindexed
+    # The status message followed the phases (bot.progress), then showed the outcome.
+    assert any(e.startswith("⏳ extracting: ") for e in stub.messages(ADMIN)[2].edits), (
+        stub.messages(ADMIN)[2].edits
+    )
     assert "no-such-doc" in missing or "0 removed" in missing
 
 
@@ -571,3 +598,61 @@ def test_buttons_on_an_answer_from_a_removed_document_explain_instead_of_failing
     assert len(stub.messages(USER)) == 1  # no new message, no crash
     for reply in stub.callback_answers:
         assert "No passage" in reply["text"] and "Something went wrong" not in reply["text"]
+
+
+# --- search in one report -----------------------------------------------------------------------
+
+TECHLOY = "techloy-argentina-wants-to-be-an-ai-hub"
+
+
+def citations(message: SentMessage) -> list[str]:
+    """The citation of each quote in an answer (what follows its blockquote, to the line end)."""
+    import re
+
+    return [parse_telegram_html(c) for c in re.findall(r"</blockquote>(— [^\n]*)", message.text)]
+
+
+def test_ask_naming_a_report_searches_only_that_report(index_dir: Path) -> None:
+    async def scenario(stub: BotApiStub) -> None:
+        stub.push_message(f"/ask {QUESTION}")
+        await replies(stub, USER, 1)
+        stub.push_message(f"/ask {TECHLOY} {QUESTION}")
+        await replies(stub, USER, 2)
+        stub.push_message(f"/ask {TECHLOY}")
+        await replies(stub, USER, 3)
+
+    everywhere, within, usage = run(index_dir, scenario).messages(USER)
+    assert any("Argencon" in c for c in citations(everywhere))
+    # Restricted to the Techloy article: every passage quoted is from it, or it says it has none.
+    if quoted(within):
+        assert citations(within) and all("Techloy" in c for c in citations(within))
+    else:
+        assert "Argentina Wants to Be an AI Hub</i> does not seem to cover" in within.text
+    assert f"/ask {TECHLOY} question" in shown(usage)
+
+
+def test_search_in_this_report_button_then_a_reply_and_more_stay_in_the_report(
+    index_dir: Path,
+) -> None:
+    async def scenario(stub: BotApiStub) -> None:
+        stub.push_message(f"/ask {TECHLOY} Where are the brightest AI graduates going?")
+        (answer,) = await replies(stub, USER, 1)
+        stub.push_callback(answer, buttons(answer)["📄 Source 1"])
+        source = (await replies(stub, USER, 2))[1]
+        stub.push_callback(source, buttons(source)["🔍 Search in this report"])
+        prompt = (await replies(stub, USER, 3))[2]
+        stub.push_message(QUESTION, reply_to=prompt)  # answered from Argencon when unrestricted
+        restricted = (await replies(stub, USER, 4))[3]
+        if "More ▸" in buttons(restricted):
+            stub.push_callback(restricted, buttons(restricted)["More ▸"])
+            await replies(stub, USER, 5)
+
+    stub = run(index_dir, scenario)
+    answer, source, prompt, *restricted = stub.messages(USER)
+    assert quoted(answer) and all("Techloy" in c for c in citations(answer))
+    assert "Publisher: Techloy" in shown(source)
+    assert prompt.reply_markup == {"force_reply": True, "selective": True}
+    assert "Reply to this message with your question about Argentina Wants" in shown(prompt)
+    for reply in restricted:
+        assert all("Techloy" in c for c in citations(reply)), shown(reply)
+        assert quoted(reply) or "does not seem to cover" in shown(reply)

@@ -4,15 +4,18 @@ parser the Bot API stand-in uses to reject what Telegram would reject."""
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 from pathlib import Path
+from typing import get_args
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.botstate import BotState, RateLimiter, upload_path
-from bot.models import Answer
-from bot.telegram_render import (
+from bot.figures import Comparison, Figure
+from bot.models import Answer, Evidence, Passage, Verdict, VerdictKind
+from bot.telegram.messages import MESSAGES
+from bot.telegram.render import (
     MAX_CALLBACK_DATA,
     MAX_MESSAGE,
     answer_keyboard,
@@ -29,6 +32,7 @@ from bot.telegram_render import (
     render_verdict,
     tg_len,
 )
+from bot.telegram.state import BotState, RateLimiter, upload_path
 from tests.botapi_stub import TelegramReject, check_markup, check_text, parse_telegram_html
 from tests.factories import make_passage
 
@@ -190,33 +194,55 @@ def test_context_source_help_sources_stats_are_valid_html() -> None:
     assert "Questions asked: 5" in stats and "👍 2" in stats and "m<1>" in stats
 
 
-def test_verdict_rendering() -> None:
-    quote = "Exports & <imports> reached USD $30 billion in 2024."
-    evidence = {
-        "quote": quote,
-        "doc_id": "doc-1",
-        "title": "Trade <report>",
-        "location": "paragraph 2",
-        "start": 100,
-        "end": 100 + len(quote),
-        "figure": {"text": "USD $30 billion", "start": 100 + quote.index("USD")},
-        "claim_figure": "USD 50 billion",
-        "comparison": {"comparable": True, "same": False, "relative_difference": 0.6667},
-    }
-    documents = [{"id": "doc-1", "publisher": "Pub & Sons", "date": "2024", "url": "https://x.org"}]
-    messages = render_verdict(
-        {"claim": "Exports <rose>", "verdict": "contradicted", "evidence": [evidence]}, documents
+def _figure(text: str, start: int, value: float) -> Figure:
+    return Figure(
+        text=text, start=start, end=start + len(text), value=value, unit="USD", kind="currency"
     )
+
+
+def test_verdict_rendering_from_typed_objects() -> None:
+    quote = "Exports & <imports> reached USD $30 billion in 2024."
+    at = 100 + quote.index("USD")
+    evidence = Evidence(
+        quote=quote,
+        doc_id="doc-1",
+        title="Trade <report>",
+        location="paragraph 2",
+        start=100,
+        end=100 + len(quote),
+        figure=_figure("USD $30 billion", at, 30e9),
+        claim_figure=_figure("USD 50 billion", 7, 50e9),
+        comparison=Comparison(
+            comparable=True,
+            same=False,
+            relative_difference=0.6667,
+            tolerance=0.5e9,
+            rule="rounding",
+        ),
+        outcome="differs",
+    )
+    documents = [{"id": "doc-1", "publisher": "Pub & Sons", "date": "2024", "url": "https://x.org"}]
+    verdict = Verdict("Exports <rose>", "contradicted", [evidence.claim_figure], [evidence], "")
+    messages = render_verdict(verdict, documents)
     shown = "\n".join(valid(m) for m in messages)
     assert "Contradicted" in shown and "Exports <rose>" in shown and quote in shown
     assert "Trade <report>" in shown and "Pub & Sons" in shown and "paragraph 2" in shown
     assert "<b>USD $30 billion</b>" in messages[0] and "differs (67%)" in shown
-    plain = render_verdict({"verdict": "not_found", "explanation": "No figures <here>."})
+    assert "Claim: USD 50 billion · report: USD $30 billion" in shown
+    plain = render_verdict(Verdict("x", "not_found", [], [], "No figures <here>."))
     assert "Not in the reports" in valid(plain[0]) and "No figures <here>." in valid(plain[0])
-    hostile = render_verdict(
-        {"verdict": "supported", "evidence": [make_passage(HOSTILE).to_dict()]}
-    )
-    assert HOSTILE in valid(hostile[0])
+    other = replace(evidence, outcome="other_period", period="FY2023")
+    shown_other = valid(render_verdict(Verdict("c", "not_found", [], [other], ""), documents)[0])
+    assert "another period (FY2023)" in shown_other and "differs" not in shown_other
+    spanish = "\n".join(valid(m) for m in render_verdict(verdict, documents, lang="es"))
+    assert "Contradicha" in spanish and "no coincide (67%)" in spanish and quote in spanish
+
+
+@pytest.mark.parametrize("kind", get_args(VerdictKind))
+def test_every_verdict_check_can_give_has_a_label_in_every_language(kind: str) -> None:
+    for lang in MESSAGES:
+        header = valid(render_verdict(Verdict("c", kind, [], [], ""), lang=lang)[0])
+        assert header.split("\n")[0] == MESSAGES[lang][f"verdict_{kind}"]
 
 
 def test_inline_results_carry_valid_quotes() -> None:
@@ -318,10 +344,10 @@ def test_long_question_and_long_passages_still_fit() -> None:
 
 def test_figures_in_the_key_sentence_are_underlined_and_escaped():
     from bot.figures import parse_figures
-    from bot.telegram_render import _underline_figures, render_passage
+    from bot.telegram.render import _underline_figures, render_passage
 
     sentence = "Exports <b>hit</b> USD $9.685 billion & grew 20.8% in a year."
-    figures = [f.to_dict() for f in parse_figures(sentence)]
+    figures = parse_figures(sentence)
     html = _underline_figures(sentence, figures)
     assert "<u>USD $9.685 billion</u>" in html and "<u>20.8%</u>" in html
     assert "&lt;b&gt;hit&lt;/b&gt; " in html and "&amp;" in html
@@ -330,3 +356,21 @@ def test_figures_in_the_key_sentence_are_underlined_and_escaped():
     quote = "Before. " + sentence
     passage = make_passage(quote, sentence, figures=figures)
     assert "<b>Exports &lt;b&gt;hit&lt;/b&gt; <u>USD $9.685 billion</u>" in render_passage(passage)
+
+
+@pytest.mark.skipif(
+    not hasattr(Passage, "link"), reason="Passage.section and Passage.link come with the pdf branch"
+)
+def test_citations_show_the_section_and_link_to_the_page_of_a_pdf() -> None:
+    passage = make_passage(
+        "Cash from operations was $7.9 billion.",
+        url="https://example.org/10k.pdf",
+        page=48,
+        location="page 48",
+        format="pdf",
+        section="Item 7. MD&A > Liquidity",
+    )
+    html = render_passage(passage)
+    assert 'href="https://example.org/10k.pdf#page=48"' in html
+    assert "Item 7. MD&amp;A &gt; Liquidity · page 48" in html
+    valid(html)

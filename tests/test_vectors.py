@@ -91,5 +91,5 @@ def test_ingest_above_the_switch_builds_and_records_an_approximate_index(
     assert meta["index_type"] == "IVF10,SQfp16"
     remove(tmp_path, ["d3", "d4"], embedder=HashEmbedder())
     report = idx.verify(tmp_path)
-    assert report["ok"], report["problems"]
-    assert report["chunks"] == report["vectors"] == 398
+    assert report.ok, report.problems
+    assert report.chunks == report.vectors == 398

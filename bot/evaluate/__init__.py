@@ -27,6 +27,7 @@ from bot.errors import ReportbotError
 from bot.models import DocumentMeta, RawDocument
 
 if TYPE_CHECKING:
+    from bot.answering import Mode
     from bot.embedding import Embedder
     from bot.index import ReportIndex
 
@@ -298,7 +299,32 @@ def build_or_open_index(
     rebuild: bool = False,
     progress: Callable[..., Any] | None = None,
 ) -> tuple[ReportIndex, Path, float | None]:
-    """Open the cached index of the corpus, or build it through `ingest_raw` first.
+    """Open the cached index of a BEIR corpus, or build it through `ingest_raw` first."""
+    from bot.ingest import ingest_raw
+
+    def build(index_dir: Path) -> None:
+        ingest_raw(index_dir, corpus_documents(dataset), embedder=embedder, progress=progress)
+
+    return cached_index(
+        dataset.name,
+        file_sha256(dataset.corpus_path),
+        build,
+        embedder,
+        cache_root=cache_root,
+        rebuild=rebuild,
+    )
+
+
+def cached_index(
+    name: str,
+    corpus_hash: str,
+    build: Callable[[Path], Any],
+    embedder: Embedder,
+    *,
+    cache_root: Path | None = None,
+    rebuild: bool = False,
+) -> tuple[ReportIndex, Path, float | None]:
+    """Open the cached index of a corpus (by its hash and the index settings), or `build` it.
 
     Returns the opened index, its directory and the build time (None when reused). A build that
     did not finish leaves no completion marker, so the next run rebuilds rather than trusting it.
@@ -306,25 +332,23 @@ def build_or_open_index(
     from filelock import FileLock
 
     from bot.index import ReportIndex
-    from bot.ingest import ingest_raw
 
     settings = index_settings(embedder)
-    corpus_hash = file_sha256(dataset.corpus_path)
     key = cache_key(corpus_hash, settings)
     root = Path(cache_root) if cache_root else default_cache_root()
-    index_dir = root / f"{dataset.name}-{key}"
+    index_dir = root / f"{name}-{key}"
     marker = index_dir / "eval-cache.json"
     root.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(root / f"{dataset.name}-{key}.lock")):
+    with FileLock(str(root / f"{name}-{key}.lock")):
         build_s: float | None = None
         if rebuild or not marker.is_file():
             if index_dir.exists():
                 log.info("removing incomplete or stale eval index %s", index_dir)
                 shutil.rmtree(index_dir)
             index_dir.mkdir(parents=True)
-            log.info("building eval index of %s in %s", dataset.name, index_dir)
+            log.info("building eval index of %s in %s", name, index_dir)
             start = time.perf_counter()
-            ingest_raw(index_dir, corpus_documents(dataset), embedder=embedder, progress=progress)
+            build(index_dir)
             build_s = time.perf_counter() - start
             marker.write_text(
                 json.dumps(
@@ -347,7 +371,7 @@ def _fusion_settings() -> dict[str, Any]:
 def run_eval(
     dataset_dir: Path,
     split: str = "test",
-    mode: str = "hybrid",
+    mode: Mode = "hybrid",
     *,
     embedder: Embedder | None = None,
     model: str | None = None,

@@ -213,7 +213,7 @@ def _ask(index: ReportIndex, question: str, doc_id: str | None) -> list[tuple[st
     else:
         from bot.models import SearchFilter
 
-        result = answer(index, question, k=K, filters=SearchFilter(doc_ids=(doc_id,)))  # type: ignore[call-arg]
+        result = answer(index, question, k=K, filters=SearchFilter(doc_ids=(doc_id,)))
     return [(p.doc_id, p.page) for p in result.passages]
 
 

@@ -122,10 +122,6 @@ def _unsupported_message(name: str) -> str:
     return f"{name} is not a file type reportbot reads (it reads {', '.join(SUPPORTED_SUFFIXES)})."
 
 
-def _unsupported_message(name: str) -> str:
-    return f"{name} is not a file type reportbot reads (it reads {', '.join(SUPPORTED_SUFFIXES)})."
-
-
 def _load_file(path: Path, *, max_bytes: int) -> RawDocument:
     fmt = FORMAT_BY_SUFFIX.get(path.suffix.lower())
     if fmt is None:

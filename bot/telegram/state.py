@@ -6,6 +6,7 @@ replaces a generation wholesale and must not take the feedback with it.
 
 from __future__ import annotations
 
+import json
 import re
 import sqlite3
 import threading
@@ -22,7 +23,8 @@ CREATE TABLE IF NOT EXISTS questions (
     chat_id INTEGER,
     question TEXT NOT NULL,
     status TEXT NOT NULL,
-    passages INTEGER NOT NULL
+    passages INTEGER NOT NULL,
+    doc_ids TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS feedback (
     question_id INTEGER NOT NULL REFERENCES questions(id),
@@ -45,18 +47,42 @@ class BotState:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA busy_timeout=5000")
         self._db.executescript(_SCHEMA)
+        columns = {row[1] for row in self._db.execute("PRAGMA table_info(questions)")}
+        if "doc_ids" not in columns:  # a bot.db from before "search in this report"
+            self._db.execute("ALTER TABLE questions ADD COLUMN doc_ids TEXT NOT NULL DEFAULT ''")
 
     def record_question(
-        self, question: str, *, user_id: int | None, chat_id: int | None, status: str, passages: int
+        self,
+        question: str,
+        *,
+        user_id: int | None,
+        chat_id: int | None,
+        status: str,
+        passages: int,
+        doc_ids: tuple[str, ...] = (),
     ) -> int:
-        """Store a question that was answered; returns its id (used by More and feedback)."""
+        """Store a question that was answered; returns its id (used by More and feedback).
+
+        `doc_ids` are the reports the question was restricted to (none: all of them).
+        """
         with self._lock:
             cur = self._db.execute(
-                "INSERT INTO questions (asked_at, user_id, chat_id, question, status, passages)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
-                (time.time(), user_id, chat_id, question, status, passages),
+                "INSERT INTO questions"
+                " (asked_at, user_id, chat_id, question, status, passages, doc_ids)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (time.time(), user_id, chat_id, question, status, passages, json.dumps(doc_ids)),
             )
             return int(cur.lastrowid or 0)
+
+    def asked(self, question_id: int) -> tuple[str, tuple[str, ...]] | None:
+        """A stored question and the reports it was restricted to, or None."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT question, doc_ids FROM questions WHERE id = ?", (question_id,)
+            ).fetchone()
+        if row is None:
+            return None
+        return row[0], tuple(json.loads(row[1])) if row[1] else ()
 
     def question(self, question_id: int) -> str | None:
         """The text of a stored question, or None."""

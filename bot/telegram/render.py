@@ -20,38 +20,15 @@ from telegram import (
 )
 from telegram.constants import ParseMode
 
-from bot.models import Answer, Passage
+from bot.figures import Figure
+from bot.models import Answer, Evidence, Passage, Verdict
+from bot.telegram.messages import number, text
 
 MAX_MESSAGE = 4096  # Telegram's limit on one message's text
 MAX_CALLBACK_DATA = 64  # bytes
 MAX_INLINE_RESULTS = 10
 HEADER_BUDGET = 400  # room kept for the header on the first message of an answer
 ELLIPSIS = "…"
-
-BOT_COMMANDS: tuple[tuple[str, str], ...] = (
-    ("ask", "Ask a question about the reports"),
-    ("sources", "List the indexed documents"),
-    ("check", "Check a claim against the reports"),
-    ("help", "How to use this bot"),
-    ("start", "What this bot knows"),
-)
-ADMIN_COMMANDS: tuple[tuple[str, str], ...] = (
-    ("add", "Index a document from a URL"),
-    ("remove", "Remove a document by id"),
-    ("reindex", "Rebuild the index from its sources"),
-    ("stats", "Index and usage figures"),
-)
-
-_VERDICT_LABELS = {
-    "supported": "✅ Supported",
-    "contradicted": "❌ Contradicted",
-    "refuted": "❌ Contradicted",
-    "partially_supported": "◐ Partly supported",
-    "not_enough_evidence": "❔ Not enough evidence",
-    "unverifiable": "❔ Not enough evidence",
-    "not_found": "❔ Not in the reports",
-}
-
 
 # --- lengths and escaping ---------------------------------------------------------------------
 
@@ -157,23 +134,30 @@ def _quote_window(quote: str, hs: int, he: int, budget: int) -> tuple[int, int, 
 
 
 def render_citation(
-    title: str, publisher: str, date: str, location: str = "", url: str = ""
+    title: str,
+    publisher: str,
+    date: str,
+    location: str = "",
+    url: str = "",
+    *,
+    section: str = "",
+    lang: str = "en",
 ) -> str:
-    """One citation line: title, publisher, date, location, link; empty fields are left out."""
-    parts = [f"<i>{fit(title, 300)}</i>" if title else "<i>Untitled document</i>"]
-    parts += [fit(x, 200) for x in (publisher, date, location) if x]
+    """One citation line: title, publisher, date, section, location, link; empty ones left out."""
+    parts = [f"<i>{fit(title, 300)}</i>" if title else f"<i>{text(lang, 'untitled')}</i>"]
+    parts += [fit(x, 200) for x in (publisher, date, section, location) if x]
     link = _safe_url(url)
     if link and tg_len(link) <= 1000:
-        parts.append(f'<a href="{esc(link)}">link</a>')
+        parts.append(f'<a href="{esc(link)}">{text(lang, "link")}</a>')
     return "— " + " · ".join(parts)
 
 
-def _underline_figures(sentence: str, figures: Sequence[Mapping[str, Any]]) -> str:
+def _underline_figures(sentence: str, figures: Sequence[Figure]) -> str:
     """The key sentence escaped, with each figure in it underlined so numbers stand out."""
     out, pos = [], 0
-    for fig in sorted(figures, key=lambda f: f["start"]):
-        start, end = fig["start"], fig["end"]
-        if start < pos or end > len(sentence) or sentence[start:end] != fig["text"]:
+    for fig in sorted(figures, key=lambda f: f.start):
+        start, end = fig.start, fig.end
+        if start < pos or end > len(sentence) or sentence[start:end] != fig.text:
             continue  # cut off by trimming, or overlapping: leave it plain
         out.append(f"{esc(sentence[pos:start])}<u>{esc(sentence[start:end])}</u>")
         pos = end
@@ -181,12 +165,22 @@ def _underline_figures(sentence: str, figures: Sequence[Mapping[str, Any]]) -> s
     return "".join(out)
 
 
-def render_passage(passage: Passage, number: int | None = None, *, limit: int = MAX_MESSAGE) -> str:
+def render_passage(
+    passage: Passage, n: int | None = None, *, limit: int = MAX_MESSAGE, lang: str = "en"
+) -> str:
     """One quote as a blockquote with its key sentence in bold, followed by its citation."""
     citation = render_citation(
-        passage.title, passage.publisher, passage.date, passage.location, passage.url
+        passage.title,
+        passage.publisher,
+        passage.date,
+        passage.location,
+        _passage_link(passage),
+        # Passage.section and Passage.link come with the pdf branch; until it is merged here,
+        # passages have neither and the citation shows what they do have.
+        section=getattr(passage, "section", "") or "",
+        lang=lang,
     )
-    prefix = f"<b>{number}.</b> " if number is not None else ""
+    prefix = f"<b>{n}.</b> " if n is not None else ""
     head = f"{prefix}<blockquote>"
     tail = f"</blockquote>{citation}"
     overhead = (
@@ -212,6 +206,11 @@ def render_passage(passage: Passage, number: int | None = None, *, limit: int = 
     return f"{head}{body}{tail}"
 
 
+def _passage_link(passage: Passage) -> str:
+    """The link of a citation: the passage's own (`URL#page=N`) when it has one, else the URL."""
+    return getattr(passage, "link", "") or passage.url
+
+
 def pack(blocks: Iterable[str], *, first: str = "", limit: int = MAX_MESSAGE) -> list[str]:
     """Join blocks into as few messages as fit, splitting only between blocks."""
     messages: list[str] = []
@@ -229,36 +228,47 @@ def pack(blocks: Iterable[str], *, first: str = "", limit: int = MAX_MESSAGE) ->
     return messages
 
 
-def render_answer(answer: Answer, *, offset: int = 0, limit: int = MAX_MESSAGE) -> list[str]:
+def render_answer(
+    answer: Answer,
+    *,
+    offset: int = 0,
+    limit: int = MAX_MESSAGE,
+    lang: str = "en",
+    within: str = "",
+) -> list[str]:
     """An answer as one or more HTML messages, split cleanly between passages.
 
     `offset` > 0 marks a "More" page, where running out of passages is not "not covered".
+    `within` is the title of the one report searched, when the question named one.
     """
     if answer.status != "found" or not answer.passages:
-        return [render_not_found(answer, more=offset > 0 or answer.offset > 0)]
+        more = offset > 0 or answer.offset > 0
+        return [render_not_found(answer, more=more, lang=lang, within=within)]
     first_n = answer.offset + 1
     last_n = answer.offset + len(answer.passages)
     span = f"{first_n}" if first_n == last_n else f"{first_n}–{last_n}"
-    header = f"🔎 <i>{fit(answer.question, 300)}</i>\nFrom the reports (passage {span}):"
+    header = f"🔎 <i>{fit(answer.question, 300)}</i>\n{text(lang, 'answer_header', span=span)}"
     blocks = [
-        render_passage(p, answer.offset + i + 1, limit=limit - HEADER_BUDGET)
+        render_passage(p, answer.offset + i + 1, limit=limit - HEADER_BUDGET, lang=lang)
         for i, p in enumerate(answer.passages)
     ]
     return pack(blocks, first=header, limit=limit)
 
 
-def render_not_found(answer: Answer, *, more: bool = False) -> str:
+def render_not_found(
+    answer: Answer, *, more: bool = False, lang: str = "en", within: str = ""
+) -> str:
     """The plain 'not covered' reply, with the closest topics when there are any."""
     if more:
-        return "No more passages for that question."
-    text = (
-        f"The reports I have do not cover <i>{fit(answer.question, 300)}</i>.\n"
-        "Send /sources to see what they are about."
-    )
+        return text(lang, "no_more")
+    question = fit(answer.question, 300)
+    if within:
+        return text(lang, "not_covered_in_doc", title=fit(within, 300), question=question)
+    reply = text(lang, "not_covered", question=question)
     if answer.suggestions:
         topics = "\n".join(f"• {fit(s, 200)}" for s in answer.suggestions[:5])
-        text += f"\n\nClosest topics:\n{topics}"
-    return text
+        reply += f"\n\n{text(lang, 'closest_topics')}\n{topics}"
+    return reply
 
 
 # --- buttons ----------------------------------------------------------------------------------
@@ -278,7 +288,9 @@ def parse_callback(data: str) -> tuple[str, list[int]]:
     return action, [int(v) for v in values]
 
 
-def answer_keyboard(answer: Answer, question_id: int, *, k: int) -> InlineKeyboardMarkup | None:
+def answer_keyboard(
+    answer: Answer, question_id: int, *, k: int, lang: str = "en"
+) -> InlineKeyboardMarkup | None:
     """More / Context / Source per passage / 👍 👎 under an answer."""
     if answer.status != "found" or not answer.passages:
         return None
@@ -287,20 +299,34 @@ def answer_keyboard(answer: Answer, question_id: int, *, k: int) -> InlineKeyboa
         n = answer.offset + i + 1
         rows.append(
             [
-                InlineKeyboardButton(f"📖 Context {n}", callback_data=callback("ctx", p.chunk_id)),
-                InlineKeyboardButton(f"📄 Source {n}", callback_data=callback("src", p.chunk_id)),
+                InlineKeyboardButton(
+                    text(lang, "button_context", n=n), callback_data=callback("ctx", p.chunk_id)
+                ),
+                InlineKeyboardButton(
+                    text(lang, "button_source", n=n), callback_data=callback("src", p.chunk_id)
+                ),
             ]
         )
     last = []
     if len(answer.passages) >= k:
         next_offset = answer.offset + len(answer.passages)
         last.append(
-            InlineKeyboardButton("More ▸", callback_data=callback("more", question_id, next_offset))
+            InlineKeyboardButton(
+                text(lang, "button_more"), callback_data=callback("more", question_id, next_offset)
+            )
         )
     last.append(InlineKeyboardButton("👍", callback_data=callback("fb", question_id, 1)))
     last.append(InlineKeyboardButton("👎", callback_data=callback("fb", question_id, -1)))
     rows.append(last)
     return InlineKeyboardMarkup(rows)
+
+
+def source_keyboard(chunk_id: int, *, lang: str = "en") -> InlineKeyboardMarkup:
+    """ "Search in this report" under a source card (the chunk names the document: ids are short)."""
+    button = InlineKeyboardButton(
+        text(lang, "button_search_doc"), callback_data=callback("sdoc", chunk_id)
+    )
+    return InlineKeyboardMarkup([[button]])
 
 
 # --- context and source -----------------------------------------------------------------------
@@ -312,23 +338,26 @@ def render_context(
     document: Mapping[str, Any],
     *,
     limit: int = MAX_MESSAGE,
+    lang: str = "en",
 ) -> str:
     """The paragraphs around a quote; the quoted one as a blockquote."""
     focus = next((c for c in chunks if c["id"] == focus_chunk_id), None)
     location = _chunk_location(focus) if focus else ""
-    header = "<b>Context</b>\n" + render_citation(
+    header = f"<b>{text(lang, 'context')}</b>\n" + render_citation(
         document.get("title", ""),
         document.get("publisher", ""),
         document.get("date", ""),
         location,
         document.get("url", ""),
+        section=str((focus or {}).get("section") or ""),
+        lang=lang,
     )
     budget = limit - tg_len(header) - 64
     share = max(budget // max(len(chunks), 1) - 32, 50)
     parts = []
     for c in chunks:
-        text = fit(c["text"], share)
-        parts.append(f"<blockquote>{text}</blockquote>" if c["id"] == focus_chunk_id else text)
+        body = fit(c["text"], share)
+        parts.append(f"<blockquote>{body}</blockquote>" if c["id"] == focus_chunk_id else body)
     return header + "\n\n" + "\n\n".join(parts)
 
 
@@ -340,20 +369,15 @@ def _chunk_location(chunk: Mapping[str, Any]) -> str:
     return ""
 
 
-def render_source(document: Mapping[str, Any]) -> str:
+def render_source(document: Mapping[str, Any], *, lang: str = "en") -> str:
     """A document's details: title, publisher, author, date, format, size in passages, link."""
-    lines = [f"<b>{fit(document.get('title') or 'Untitled document', 500)}</b>"]
-    for label, key in (
-        ("Publisher", "publisher"),
-        ("Author", "author"),
-        ("Date", "date"),
-        ("Format", "format"),
-    ):
+    lines = [f"<b>{fit(document.get('title') or text(lang, 'untitled'), 500)}</b>"]
+    for key in ("publisher", "author", "date", "format"):
         if document.get(key):
-            lines.append(f"{label}: {fit(str(document[key]), 300)}")
+            lines.append(f"{text(lang, key)}: {fit(str(document[key]), 300)}")
     if document.get("chunks") is not None:
-        lines.append(f"Passages: {int(document['chunks'])}")
-    lines.append(f"Id: <code>{fit(str(document.get('id', '')), 300)}</code>")
+        lines.append(f"{text(lang, 'passages')}: {number(lang, int(document['chunks']))}")
+    lines.append(f"{text(lang, 'id')}: <code>{fit(str(document.get('id', '')), 300)}</code>")
     link = _safe_url(str(document.get("url") or ""))
     if link:
         lines.append(f'<a href="{esc(link)}">{fit(link, 500)}</a>')
@@ -363,67 +387,64 @@ def render_source(document: Mapping[str, Any]) -> str:
 # --- help, sources, stats ---------------------------------------------------------------------
 
 
-def example_questions(documents: Sequence[Mapping[str, Any]], n: int = 3) -> list[str]:
+def example_questions(
+    documents: Sequence[Mapping[str, Any]], n: int = 3, *, lang: str = "en"
+) -> list[str]:
     """Example questions built from the titles of the indexed documents."""
     examples = []
     for doc in documents[:n]:
         title = str(doc.get("title") or "").strip().rstrip(".?!")
         if title:
-            examples.append(f"What does “{title}” say?")
+            examples.append(text(lang, "help_example", title=title))
     return examples
 
 
 def render_help(
-    documents: Sequence[Mapping[str, Any]], *, bot_username: str = "", is_admin: bool = False
+    documents: Sequence[Mapping[str, Any]],
+    *,
+    bot_username: str = "",
+    is_admin: bool = False,
+    lang: str = "en",
 ) -> str:
     """What the bot knows and how to use it, with example questions from the indexed reports."""
     count = len(documents)
-    knows = (
-        f"I answer questions about {count} report{'s' if count != 1 else ''} "
-        "by quoting them word for word, with a citation for every quote."
-        if count
-        else "No reports are indexed yet, so I cannot answer questions for now."
-    )
-    lines = [
-        "<b>Ask me about the reports</b>",
-        knows,
-        "",
-        "Send a question as a message, or use /ask QUESTION (in groups: /ask, mention me, "
-        "or reply to one of my messages).",
-    ]
-    examples = example_questions(documents)
+    if count == 0:
+        knows = text(lang, "help_knows_none")
+    elif count == 1:
+        knows = text(lang, "help_knows_one")
+    else:
+        knows = text(lang, "help_knows_many", n=number(lang, count))
+    lines = [text(lang, "help_title"), knows, "", text(lang, "help_how")]
+    examples = example_questions(documents, lang=lang)
     if examples:
-        lines += ["", "<b>Try</b>"] + [f"• <code>{fit(q, 300)}</code>" for q in examples]
+        lines += ["", text(lang, "help_try")] + [f"• <code>{fit(q, 300)}</code>" for q in examples]
     if bot_username:
-        lines += ["", f"In any chat, type <code>@{esc(bot_username)} question</code>."]
-    lines += ["", "/sources lists the documents · /check CLAIM checks a claim"]
+        lines += ["", text(lang, "help_inline", username=esc(bot_username))]
+    lines += ["", text(lang, "help_footer")]
     if is_admin:
-        lines += [
-            "",
-            "<b>Admin</b>: send a PDF, HTML, TXT, MD or DOCX file to index it (a caption sets "
-            "the title) · /add URL · /remove DOC · /reindex · /stats",
-        ]
+        lines += ["", text(lang, "help_admin")]
     return "\n".join(lines)
 
 
-def render_sources(documents: Sequence[Mapping[str, Any]]) -> list[str]:
+def render_sources(documents: Sequence[Mapping[str, Any]], *, lang: str = "en") -> list[str]:
     """The list of indexed documents, split over messages when long."""
     if not documents:
-        return ["No documents are indexed yet."]
+        return [text(lang, "no_documents")]
     blocks = []
     for i, doc in enumerate(documents, 1):
         meta = [fit(str(doc[k]), 200) for k in ("publisher", "date") if doc.get(k)]
-        line = f"{i}. <b>{fit(doc.get('title') or 'Untitled document', 400)}</b>"
+        line = f"{i}. <b>{fit(doc.get('title') or text(lang, 'untitled'), 400)}</b>"
         if meta:
             line += " — " + ", ".join(meta)
         line += f"\n   <code>{fit(str(doc.get('id', '')), 300)}</code>"
         if doc.get("chunks") is not None:
-            line += f" · {int(doc['chunks'])} passages"
+            line += " · " + text(lang, "n_passages", n=number(lang, int(doc["chunks"])))
         link = _safe_url(str(doc.get("url") or ""))
         if link:
-            line += f' · <a href="{esc(link)}">link</a>'
+            line += f' · <a href="{esc(link)}">{text(lang, "link")}</a>'
         blocks.append(line)
-    return pack(blocks, first=f"<b>{len(documents)} documents</b>")
+    header = text(lang, "n_documents", n=number(lang, len(documents)))
+    return pack(blocks, first=f"<b>{header}</b>")
 
 
 def _size(n: int) -> str:
@@ -493,108 +514,94 @@ def fit_html_lines(lines: Sequence[str], limit: int = MAX_MESSAGE) -> str:
 # --- fact checks ------------------------------------------------------------------------------
 
 
-def passage_from_dict(
-    data: Mapping[str, Any], document: Mapping[str, Any] | None = None
-) -> Passage:
-    """A Passage from a `Passage.to_dict()` or fact-check evidence dict.
+def evidence_passage(evidence: Evidence, document: Mapping[str, Any] | None = None) -> Passage:
+    """The quote of one piece of evidence as a Passage, its compared figure as the highlight.
 
-    Evidence carries the figure it was compared with (offsets into the document): that figure
-    becomes the bold highlight. Citation fields missing from `data` come from `document`.
+    Citation fields the evidence does not carry (publisher, date, URL) come from `document`.
     """
     document = document or {}
-    quote = str(data.get("quote", ""))
-    start = int(data.get("start", 0) or 0)
-    highlight = str(data.get("highlight", "") or "")
-    highlight_start = int(data.get("highlight_start", 0) or 0)
-    figure = data.get("figure")
-    if not highlight and isinstance(figure, Mapping) and figure.get("text"):
-        highlight = str(figure["text"])
-        highlight_start = int(figure.get("start", 0) or 0) - start
-
-    def field(name: str) -> str:
-        return str(data.get(name) or document.get(name) or "")
-
+    figure = evidence.figure
+    inside = evidence.start <= figure.start and figure.end <= evidence.end
     return Passage(
-        quote=quote,
-        highlight=highlight,
-        highlight_start=highlight_start,
-        doc_id=field("doc_id") or str(document.get("id", "")),
-        title=field("title"),
-        publisher=field("publisher"),
-        author=field("author"),
-        date=field("date"),
-        url=field("url"),
-        location=field("location"),
-        start=start,
-        end=int(data.get("end", 0) or 0),
-        score=float(data.get("score", 0.0) or 0.0),
-        chunk_id=int(data.get("chunk_id", 0) or 0),
+        quote=evidence.quote,
+        highlight=figure.text if inside else "",
+        highlight_start=figure.start - evidence.start if inside else 0,
+        doc_id=evidence.doc_id,
+        title=evidence.title or str(document.get("title") or ""),
+        publisher=str(document.get("publisher") or ""),
+        author=str(document.get("author") or ""),
+        date=str(document.get("date") or ""),
+        url=str(document.get("url") or ""),
+        location=evidence.location,
+        start=evidence.start,
+        end=evidence.end,
+        score=0.0,
+        chunk_id=0,
     )
 
 
-def _comparison(evidence: Mapping[str, Any]) -> str:
-    """'Claim: X · report: Y · same' for one piece of fact-check evidence, or empty."""
-    figure = evidence.get("figure") or {}
-    claim_figure = evidence.get("claim_figure") or ""
-    comparison = evidence.get("comparison") or {}
-    if not (claim_figure and isinstance(figure, Mapping) and figure.get("text")):
-        return ""
-    line = f"Claim: <b>{fit(str(claim_figure), 200)}</b> · report: <b>{fit(str(figure['text']), 200)}</b>"
-    if comparison.get("comparable") is False:
-        return line + " · not comparable"
-    if "same" in comparison:
-        line += " · ✅ same" if comparison["same"] else " · ❌ differs"
-        diff = comparison.get("relative_difference")
-        if not comparison["same"] and isinstance(diff, int | float):
-            line += f" ({diff:.0%})"
+def _comparison(evidence: Evidence, lang: str) -> str:
+    """'Claim: X · report: Y · same' for one piece of fact-check evidence."""
+    line = (
+        f"{text(lang, 'claim')}: <b>{fit(evidence.claim_figure.text, 200)}</b> · "
+        f"{text(lang, 'report')}: <b>{fit(evidence.figure.text, 200)}</b>"
+    )
+    if evidence.outcome == "other_period":  # never a contradiction: say which period it is
+        period = f" ({fit(evidence.period, 100)})" if evidence.period else ""
+        return f"{line} · {text(lang, 'other_period')}{period}"
+    comparison = evidence.comparison
+    if comparison is None:
+        return line
+    if not comparison.comparable:
+        return f"{line} · {text(lang, 'not_comparable')}"
+    line += f" · {text(lang, 'same' if comparison.same else 'differs')}"
+    if not comparison.same and comparison.relative_difference is not None:
+        line += f" ({comparison.relative_difference:.0%})"
     return line
 
 
 def render_verdict(
-    verdict: Mapping[str, Any],
+    verdict: Verdict,
     documents: Sequence[Mapping[str, Any]] = (),
     *,
     limit: int = MAX_MESSAGE,
+    lang: str = "en",
 ) -> list[str]:
     """A fact-check verdict: label, explanation, then each evidence quote with its citation.
 
     `documents` (from `index.documents()`) completes citations the evidence does not carry.
+    The explanation is the library's own sentence (English), shown when there is no evidence.
     """
-    raw = str(verdict.get("verdict", "")).strip()
-    label = _VERDICT_LABELS.get(raw.lower(), esc(raw.replace("_", " ").capitalize() or "Verdict"))
-    header = f"<b>{label}</b>"
-    if verdict.get("claim"):
-        header += f"\nClaim: <i>{fit(str(verdict['claim']), 300)}</i>"
-    evidence = [e for e in verdict.get("evidence") or [] if isinstance(e, Mapping)]
-    if verdict.get("explanation") and not evidence:
-        header += f"\n{fit(str(verdict['explanation']), 800)}"
+    header = f"<b>{text(lang, 'verdict_' + verdict.verdict)}</b>"
+    if verdict.claim:
+        header += f"\n{text(lang, 'claim')}: <i>{fit(verdict.claim, 300)}</i>"
+    if verdict.explanation and not verdict.evidence:
+        header += f"\n{fit(verdict.explanation, 800)}"
     by_id = {d.get("id"): d for d in documents}
     blocks = []
-    for i, e in enumerate(evidence, 1):
-        block = render_passage(
-            passage_from_dict(e, by_id.get(e.get("doc_id"))), i, limit=limit - 1000
-        )
-        comparison = _comparison(e)
-        blocks.append(f"{block}\n{comparison}" if comparison else block)
+    for i, e in enumerate(verdict.evidence, 1):
+        passage = evidence_passage(e, by_id.get(e.doc_id))
+        block = render_passage(passage, i, limit=limit - 1000, lang=lang)
+        blocks.append(f"{block}\n{_comparison(e, lang)}")
     return pack(blocks, first=header, limit=limit)
 
 
 # --- inline mode ------------------------------------------------------------------------------
 
 
-def inline_results(answer: Answer) -> list[InlineQueryResultArticle]:
+def inline_results(answer: Answer, *, lang: str = "en") -> list[InlineQueryResultArticle]:
     """Inline-mode results: each inserts one quote with its citation."""
-    results = []
+    results: list[InlineQueryResultArticle] = []
     if answer.status != "found":
         return results
     for i, p in enumerate(answer.passages[:MAX_INLINE_RESULTS], 1):
         results.append(
             InlineQueryResultArticle(
                 id=f"{p.chunk_id}-{i}",
-                title=(p.title or "Untitled document")[:200],
+                title=(p.title or text(lang, "untitled"))[:200],
                 description=(p.highlight or p.quote)[:200],
                 input_message_content=InputTextMessageContent(
-                    render_passage(p), parse_mode=ParseMode.HTML
+                    render_passage(p, lang=lang), parse_mode=ParseMode.HTML
                 ),
             )
         )
