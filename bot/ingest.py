@@ -505,10 +505,17 @@ class _Builder:
         self, doc_id: str, raw: RawDocument, meta: DocumentMeta, clean: CleanText, state: _Run
     ) -> None:
         pages = clean.page_starts if raw.format == "pdf" else None
-        identity = document_identity(meta)
+        # Long paginated reports (PDF) get each chunk's context embedded and indexed with it:
+        # their chunks rarely name the filing, section or table they belong to. Short articles
+        # (text, HTML, DOCX) do not: on the seed questions, the prefix diluted their chunks.
+        identity = document_identity(meta) if raw.format == "pdf" else ""
         for ordinal, span in enumerate(chunk_text(clean.text, pages)):
             text = clean.text[span.start : span.end]
-            context = chunk_context(_below_title(span.section, meta.title), span.header)
+            context = (
+                chunk_context(_below_title(span.section, meta.title), span.header)
+                if raw.format == "pdf"
+                else ""
+            )
             # The identity opens the prefix, unless the chunk opens with the title itself.
             shown = identity if identity and not text.startswith(meta.title) else ""
             prefix = f"{shown}\n{context}" if shown else context

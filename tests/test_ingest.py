@@ -209,13 +209,8 @@ def test_editing_a_sidecar_updates_the_citation(tmp_path, corpus_copy, hash_embe
     report = ingest(index_dir, [corpus_copy], embedder=hash_embedder)
     index = ReportIndex.open(index_dir, hash_embedder)
     assert index.document(TEC)["date"] == "2025-10-01"
-    # The date is part of the document's identity, embedded before every chunk that does not
-    # open with the title itself: those are embedded again, the others reuse their vectors.
-    title = index.document(TEC)["title"]
-    texts = [r[0] for r in index.db.execute("SELECT text FROM chunks WHERE doc_id = ?", [TEC])]
-    with_identity = sum(not t.startswith(title) for t in texts)
-    assert 0 < with_identity < len(texts)
-    assert report.updated == [TEC] and report.chunks_embedded == with_identity
+    # A short article embeds its chunks alone (only PDFs get a context prefix): all reused.
+    assert report.updated == [TEC] and report.chunks_embedded == 0
 
 
 def test_an_author_edit_leaves_the_context_alone_and_reuses_every_vector(
