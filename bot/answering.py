@@ -254,6 +254,8 @@ def _passages(index, qvec, terms, chosen) -> list[Passage]:
                 paragraph=paragraph,
                 page=page,
                 figures=_figures(highlight),
+                section=row.get("section") or "",
+                format=doc.get("format") or "",
             )
         )
     return out

@@ -75,18 +75,23 @@ def chunk_text(
     """Split a cleaned document into chunks that never cross a page boundary or two tables."""
     chunks: list[ChunkSpan] = []
     tables: list[int] = []  # per chunk: the table it holds rows of (0: none)
+    headings_only: list[bool] = []  # per chunk: it holds headings and nothing else yet
     for unit in _units(text, page_starts, max_words):
         if chunks and _merges(text, chunks[-1], tables[-1], unit, max_words, min_words):
             last = chunks[-1]
+            # Headings opening a chunk belong to the section they open.
+            section = unit.section if headings_only[-1] else last.section
             chunks[-1] = ChunkSpan(
-                last.start, unit.end, last.paragraph, last.page, last.section, unit.header
+                last.start, unit.end, last.paragraph, last.page, section, unit.header
             )
             tables[-1] = unit.table or tables[-1]
+            headings_only[-1] = headings_only[-1] and unit.heading
             continue
         chunks.append(
             ChunkSpan(unit.start, unit.end, unit.paragraph, unit.page, unit.section, unit.header)
         )
         tables.append(unit.table)
+        headings_only.append(unit.heading)
     return chunks
 
 
@@ -118,7 +123,8 @@ def _units(text: str, page_starts: list[int] | None, max_words: int) -> list[_Un
         block = text[p_start:p_end]
         if "\n" in block and is_table(block):
             header = table_header(block)
-            for start, end in _split_rows(text, p_start, p_end, max_words):
+            lead = _heading_words(text, units, page)  # headings above it, to travel with it
+            for start, end in _split_rows(text, p_start, p_end, max_words, lead):
                 units.append(_Unit(start, end, number, page, _path(path), number, header, False))
             continue
         heading = _is_heading(text, p_start, p_end)
@@ -175,8 +181,23 @@ def _paragraph_spans(text: str) -> list[tuple[int, int]]:
     return out
 
 
-def _split_rows(text: str, start: int, end: int, max_words: int) -> list[tuple[int, int]]:
-    """A table in windows of whole rows (a row longer than a window is split between words)."""
+def _heading_words(text: str, units: list[_Unit], page: int | None) -> int:
+    """Words of the run of headings that ends the units so far on this page."""
+    words = 0
+    for unit in reversed(units):
+        if not unit.heading or unit.table or unit.page != page:
+            break
+        words += _count(text, unit.start, unit.end)
+    return words
+
+
+def _split_rows(
+    text: str, start: int, end: int, max_words: int, lead: int = 0
+) -> list[tuple[int, int]]:
+    """A table in windows of whole rows (a row longer than a window is split between words).
+
+    The first window leaves room for `lead` words of headings above the table, when it can.
+    """
     rows: list[tuple[int, int]] = []
     pos = start
     for line in text[start:end].split("\n"):
@@ -190,7 +211,8 @@ def _split_rows(text: str, start: int, end: int, max_words: int) -> list[tuple[i
             rows.append((s, e))
     windows: list[tuple[int, int]] = []
     for s, e in rows:
-        if windows and _count(text, windows[-1][0], e) <= max_words:
+        room = max_words - lead if len(windows) == 1 and lead < max_words // 2 else max_words
+        if windows and _count(text, windows[-1][0], e) <= room:
             windows[-1] = (windows[-1][0], e)
         else:
             windows.append((s, e))

@@ -16,9 +16,9 @@ Rules, in order:
    "MENU" or a site's section name ("ARGENCONTV"). Mid-page all-caps headings are kept.
 
 Paginated documents (PDF, `layout=True`) also lose, before those rules:
-6. Running headers and footers: a line among the first or last few of a page that recurs, with
-   its digits ignored, on at least `RUNNING_MIN_SHARE` of the pages (and on three or more); a line
-   carrying two or more figures is never one (a table's column headers can open every page).
+6. Running headers and footers: a short line among the first or last few of a page that recurs,
+   with its digits ignored, on at least `RUNNING_MIN_SHARE` of the pages (and on three or more);
+   a line carrying two or more figures is never one (a table's column headers can open a page).
 7. Page numbers at the top or bottom of a page ("12", "Page 12 of 80", "- 12 -", "F-12", "xii").
 Then visual lines are joined into paragraphs (end-of-line hyphenation undone), except tables.
 
@@ -44,6 +44,7 @@ from dataclasses import dataclass
 CLEANING_VERSION = 2  # recorded in the index metadata: bump when the rules change
 RUNNING_MIN_SHARE = 0.1  # a running header or footer recurs on at least this share of pages
 RUNNING_MIN_PAGES = 3
+RUNNING_MAX_WORDS = 15  # longer lines are text, however often they recur
 EDGE_LINES = 3  # lines at the top and at the bottom of a page looked at for headers/footers
 
 _STANDALONE = [
@@ -214,8 +215,11 @@ def strip_running(pages: list[list[str]]) -> list[list[str]]:
         drop = set()
         for i in edge:
             line = lines[i]
+            words = line.split()
             if _PAGE_NUMBER.fullmatch(line) or (
-                counts.get(_running_key(line), 0) >= needed and _figures(line.split()) < 2
+                counts.get(_running_key(line), 0) >= needed
+                and _figures(words) < 2
+                and len(words) <= RUNNING_MAX_WORDS
             ):
                 drop.add(i)
         out.append([ln for i, ln in enumerate(lines) if i not in drop])
@@ -328,8 +332,13 @@ def _reflow(lines: list[str]) -> list[str]:
             continue
         following = lines[i + 1] if i + 1 < len(lines) else ""
         if is_row(line):
-            if table and is_header_row(line) and is_row(table[-1]) and _data_rows(table) >= 2:
-                flush_table()  # a new header row after data rows: the next table begins
+            if table and is_header_row(line) and _data_rows(table) >= 2:
+                # A header row after data rows: the next table begins, with its caption.
+                caption: list[str] = []
+                while table and not is_row(table[-1]) and len(caption) < 3:
+                    caption.insert(0, table.pop())
+                flush_table()
+                table.extend(caption)
             if not table:
                 table.extend(_caption(current, paragraphs))
             flush()
@@ -376,6 +385,7 @@ def _join_wrapped_labels(lines: list[str]) -> list[str]:
             and not _SENTENCE_END.search(prev)
             and len(prev.split()) <= 20
             and is_row(line)
+            and not is_header_row(line)
             and (_values_at_end(line.split()) == len(line.split()) or line[:1].islower())
         ):
             out[-1] = f"{prev} {line}"

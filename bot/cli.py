@@ -327,10 +327,12 @@ def show(doc_id, as_json, settings) -> None:
     Example:
       reportbot show techloy-argentina-wants-to-be-an-ai-hub
     """
+    from bot.store import document
     from bot.terminal import render_document
 
-    doc = _open(settings).document(doc_id)
-    _emit(doc) if as_json else click.echo(render_document(doc))
+    index = _open(settings)
+    info, text = document(index.db, doc_id), index.document(doc_id)["text"]
+    _emit({**info.to_dict(), "text": text}) if as_json else click.echo(render_document(info, text))
 
 
 @cli.command()

@@ -494,11 +494,20 @@ class _Builder:
         self, doc_id: str, raw: RawDocument, meta: DocumentMeta, clean: CleanText, state: _Run
     ) -> None:
         pages = clean.page_starts if raw.format == "pdf" else None
-        identity = document_identity(meta)
+        # Long paginated reports (PDF) get each chunk's context embedded and indexed with it:
+        # their chunks rarely name the filing, section or table they belong to. Short articles
+        # (text, HTML, DOCX) do not: on the seed questions, the prefix diluted their chunks.
+        identity = document_identity(meta) if raw.format == "pdf" else ""
         for ordinal, span in enumerate(chunk_text(clean.text, pages)):
             text = clean.text[span.start : span.end]
-            context = chunk_context(span.section, span.header)
-            prefix = f"{identity}\n{context}" if identity else context
+            context = (
+                chunk_context(_below_title(span.section, meta.title), span.header)
+                if raw.format == "pdf"
+                else ""
+            )
+            # The identity opens the prefix, unless the chunk opens with the title itself.
+            shown = identity if identity and not text.startswith(meta.title) else ""
+            prefix = f"{shown}\n{context}" if shown else context
             text_hash = hashlib.sha256((prefix + text).encode()).hexdigest()
             chunk_id = (
                 self.db.table("chunks")
@@ -713,6 +722,12 @@ def chunk_context(section: str, header: str) -> str:
     table chunk, the table's caption and header rows. Ends with a newline when not empty."""
     text = "\n".join(line for line in (section, header) if line)
     return text + "\n" if text else ""
+
+
+def _below_title(section: str, title: str) -> str:
+    """A section path without the document's own title at its head (it is the identity)."""
+    head, _, rest = section.partition(" > ")
+    return rest if title and head == " ".join(title.split()) else section
 
 
 def _shift(spans: list[tuple[int, int]], by: int) -> list[tuple[int, int]]:

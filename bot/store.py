@@ -5,11 +5,15 @@ Schema changes are numbered migrations, applied when a database is opened for wr
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
 import sqlite_utils
 from sqlite_utils import Migrations
+
+from bot.errors import DocumentNotFound
+from bot.models import Document
 
 FTS_TOKENIZE = "porter unicode61 remove_diacritics 2"
 
@@ -114,16 +118,18 @@ def _m0006(db: sqlite_utils.Database) -> None:
 @migrations(name="0007_sections_and_context")
 def _m0007(db: sqlite_utils.Database) -> None:
     # Per chunk: its section path, its table's caption and header rows, and the context that is
-    # embedded and indexed with it (section path and table header) while the quote stays `text`. FTS5 indexes both columns (bm25 sums a term's hits over them and counts
-    # their lengths together, which is BM25 over context + text). Per document: where each
-    # metadata field came from.
-    db.table("chunks").add_column("section", str)
-    db.table("chunks").add_column("header", str)
-    db.table("chunks").add_column("context", str)
+    # embedded and indexed with it (section path and table header) while the quote stays `text`.
+    # FTS5 indexes both columns (bm25 sums a term's hits over them and counts their lengths
+    # together, which is BM25 over context + text). Per document: where each metadata field
+    # came from.
+    chunks = db.table("chunks")
+    chunks.add_column("section", str)
+    chunks.add_column("header", str)
+    chunks.add_column("context", str)
     db.table("documents").add_column("found", str)  # JSON object: field -> origin
     db.execute("DROP TABLE IF EXISTS chunks_fts_vocab")
-    db.table("chunks").disable_fts()
-    db.table("chunks").enable_fts(["text", "context"], tokenize=FTS_TOKENIZE, create_triggers=True)
+    chunks.disable_fts()
+    chunks.enable_fts(["text", "context"], tokenize=FTS_TOKENIZE, create_triggers=True)
     db.execute("CREATE VIRTUAL TABLE chunks_fts_vocab USING fts5vocab(chunks_fts, 'row')")
 
 
@@ -159,3 +165,33 @@ def delete_document(db: sqlite_utils.Database, doc_id: str) -> list[int]:
     db.execute("DELETE FROM chunks WHERE doc_id = ?", [doc_id])
     db.execute("DELETE FROM documents WHERE id = ?", [doc_id])
     return ids
+
+
+def document(db: sqlite_utils.Database, doc_id: str) -> Document:
+    """One document's metadata, size and where each metadata field came from."""
+    row = next(
+        db.query(
+            "SELECT d.*, (SELECT count(*) FROM chunks c WHERE c.doc_id = d.id) AS n_chunks "
+            "FROM documents d WHERE d.id = ?",
+            [doc_id],
+        ),
+        None,
+    )
+    if row is None:
+        raise DocumentNotFound(
+            f"No document {doc_id!r} in the index; `reportbot sources` lists them."
+        )
+    return Document(
+        id=row["id"],
+        title=row["title"] or "",
+        publisher=row["publisher"] or "",
+        author=row["author"] or "",
+        date=row["date"] or "",
+        url=row["url"] or "",
+        format=row["format"] or "",
+        source=row["source"] or "",
+        ingested_at=row["ingested_at"] or "",
+        pages=len(json.loads(row["page_starts"] or "[]")),
+        chunks=int(row["n_chunks"]),
+        found=json.loads(row.get("found") or "{}"),
+    )

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, TextIO
 
 import click
 
-from bot.models import Answer, Passage, Verdict, VerifyResult
+from bot.models import Answer, Document, Passage, Verdict, VerifyResult
 
 if TYPE_CHECKING:
     from bot.evaluate import EvalResult
@@ -118,10 +118,17 @@ DOCUMENT_FIELDS = (
 )
 
 
-def render_document(doc: dict[str, Any]) -> str:
-    """A document's metadata, one field a line, then its cleaned text."""
-    head = "\n".join(f"{key + ':':13}{doc[key] or ''}" for key in DOCUMENT_FIELDS)
-    return f"{head}\n\n{doc['text']}"
+def render_document(doc: Document, text: str) -> str:
+    """A document's metadata, one field a line with where it came from, then its cleaned text."""
+    lines = []
+    for key in DOCUMENT_FIELDS:
+        value = getattr(doc, key) or ""
+        origin = doc.found.get(key) if value else None
+        lines.append(f"{key + ':':13}{value}" + (f"  (from {origin})" if origin else ""))
+        if key == "source":
+            pages = f"{doc.pages} pages, " if doc.pages else ""
+            lines.append(f"{'size:':13}{pages}{doc.chunks} chunks")
+    return "\n".join(lines) + f"\n\n{text}"
 
 
 def render_sources(docs: list[dict[str, Any]]) -> str:

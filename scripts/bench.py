@@ -20,6 +20,8 @@ Sections
             the imports it makes, and `reportbot run` up to setMyCommands
   txtai     txtai side by side: build time, warm p50/p95, nDCG@10 (if txtai is installed)
   onnx      the ONNX backend (bot/embedding/onnx_backend.py), fp32 and int8
+  extract   PDF text extraction on the FinanceBench filings: pages/s and table rows kept on one
+            line, PDFium (bot.loaders.pdf, today) vs pypdf (before) vs pdfplumber (if installed)
 
 The synthetic corpus for scale (documented in docs/benchmarks.md): text is SciFact sentences
 recombined at random into 40-100 word paragraphs (one chunk each), ten per document; vectors are
@@ -75,7 +77,20 @@ RESULTS = CACHE / "results.json"
 DOCS = ROOT / "docs"
 DEFAULT_DATASET = ROOT.parent / "shared" / "eval" / "scifact"
 MODEL = "all-MiniLM-L6-v2"
-SECTIONS = ("eval", "ingest", "latency", "lexical", "ann", "rss", "coldstart", "txtai", "onnx")
+SECTIONS = (
+    "eval",
+    "ingest",
+    "latency",
+    "lexical",
+    "ann",
+    "rss",
+    "coldstart",
+    "txtai",
+    "onnx",
+    "extract",
+)
+DEFAULT_FILINGS = ROOT.parent / "shared" / "eval" / "financebench" / "pdfs"
+EXTRACT_EVERY = 5  # every 5th page of each filing is extracted by every extractor
 BATCH = 64
 SYNTH_SEED = 20241126
 SYNTH_CHUNKS_PER_DOC = 10
@@ -1063,6 +1078,79 @@ def first_vector_times() -> dict[str, float]:
 # --- report ------------------------------------------------------------------------------------
 
 
+# --- extract ---------------------------------------------------------------------------------
+
+
+def _rows_on_one_line(pages: list[str]) -> int:
+    """Lines that hold a table row whole: a label followed by two or more figures."""
+    import re
+
+    row = re.compile(r"[A-Za-z][^\n]*?(?:\s+\$?\s?\(?-?\d[\d,]*(?:\.\d+)?\)?%?){2,}\s*$")
+    return sum(1 for page in pages for line in page.splitlines() if row.fullmatch(line.strip()))
+
+
+def bench_extract(filings: Path) -> dict[str, Any] | None:
+    """Pages/s and rows kept whole, per extractor, on the same pages of the same filings."""
+    pdfs = sorted(filings.glob("*.pdf"))
+    if not pdfs:
+        print(f"extract: no PDFs in {filings}; skipped")
+        return None
+    import pypdfium2
+
+    from bot.loaders.pdf import extract as pdfium_extract
+
+    def pdfium_pages(path: Path, wanted: list[int]) -> list[str]:
+        pages = pdfium_extract(path.read_bytes(), path.name).pages  # the whole file, as ingest
+        return [pages[i] for i in wanted]
+
+    extractors: dict[str, Any] = {"pdfium (bot.loaders.pdf)": pdfium_pages}
+    try:
+        import pypdf
+
+        def pypdf_pages(path: Path, wanted: list[int]) -> list[str]:
+            reader = pypdf.PdfReader(path)
+            return [reader.pages[i].extract_text() or "" for i in wanted]
+
+        extractors["pypdf extract_text (before)"] = pypdf_pages
+    except ImportError:
+        print("extract: pypdf is not installed; the before figure is skipped")
+    try:
+        import pdfplumber
+
+        def plumber_pages(path: Path, wanted: list[int]) -> list[str]:
+            with pdfplumber.open(path) as pdf:
+                return [pdf.pages[i].extract_text() or "" for i in wanted]
+
+        extractors["pdfplumber extract_text"] = plumber_pages
+    except ImportError:
+        pass
+
+    counts = {p: len(pypdfium2.PdfDocument(p)) for p in pdfs}
+    out: dict[str, Any] = {"filings": len(pdfs), "pages_in_filings": sum(counts.values())}
+    for name, fn in extractors.items():
+        pages_done = rows = 0
+        seconds = 0.0
+        for path in pdfs:
+            wanted = list(range(0, counts[path], EXTRACT_EVERY))
+            start = time.perf_counter()
+            texts = fn(path, wanted)
+            elapsed = time.perf_counter() - start
+            # PDFium reads every page (as ingest does): count its time for all of them.
+            pages_done += counts[path] if name.startswith("pdfium") else len(wanted)
+            seconds += elapsed
+            rows += _rows_on_one_line(texts)
+        out[name] = {
+            "pages": pages_done,
+            "pages_per_s": pages_done / seconds if seconds else 0.0,
+            "rows_on_one_line": rows,
+        }
+        print(
+            f"extract  {name:<30} {pages_done / seconds:7.1f} pages/s   "
+            f"{rows:5d} table rows on one line (pages 1, 1+{EXTRACT_EVERY}, ...)"
+        )
+    return out
+
+
 def write_docs(results: dict[str, Any]) -> None:
     from bench_report import write_report
 
@@ -1074,6 +1162,7 @@ def main() -> None:
     parser.add_argument("--dataset", type=Path, default=DEFAULT_DATASET)
     parser.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections")
     parser.add_argument("--sizes", default="100000,1000000", help="synthetic index sizes")
+    parser.add_argument("--filings", type=Path, default=DEFAULT_FILINGS, help="PDFs for extract")
     parser.add_argument("--ingest-docs", type=int, default=250)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/")
@@ -1115,6 +1204,8 @@ def main() -> None:
             value = bench_coldstart(args.repeats)
         elif name == "txtai":
             value = bench_txtai(args.dataset)
+        elif name == "extract":
+            value = bench_extract(args.filings)
         else:
             torch_ndcg = results.get("eval", {}).get("hybrid", {}).get("ndcg_at_10")
             value = bench_onnx(args.dataset, args.ingest_docs, torch_ndcg)

@@ -1,3 +1,5 @@
+import re
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -5,10 +7,16 @@ from bot.chunking import chunk_text
 
 WORD = st.text(alphabet=st.sampled_from("abcdefgh"), min_size=1, max_size=8)
 SENTENCE = st.lists(WORD, min_size=1, max_size=30).map(lambda ws: " ".join(ws).capitalize() + ".")
+ROW = st.tuples(st.lists(WORD, min_size=1, max_size=6), st.lists(st.integers(0, 9999), max_size=4))
+TABLE = st.lists(
+    ROW.map(lambda r: " ".join(r[0]) + "".join(f" {n:,}" for n in r[1])), min_size=2, max_size=30
+).map(lambda rows: "\n".join(["(Millions) 2018 2017", *rows]))
 PARAGRAPH = st.one_of(
     st.lists(SENTENCE, min_size=1, max_size=12).map(" ".join),
     st.just("• A bullet item."),
     st.just("A Heading"),
+    st.just("Item 7. Management's Discussion and Analysis"),
+    TABLE,
 )
 DOCUMENT = st.lists(PARAGRAPH, min_size=1, max_size=25).map("\n\n".join)
 
@@ -55,3 +63,41 @@ def test_long_paragraph_splits_between_sentences():
     assert len(chunks) > 1
     for c in chunks:
         assert text[c.start : c.end].endswith(".")
+
+
+def _table(name: str, rows: int) -> str:
+    body = "\n".join(f"{name} line {i} {i * 10:,} {i * 11:,}" for i in range(rows))
+    return f"{name} statement\n(Millions) 2018 2017\n{body}"
+
+
+def test_a_table_chunk_never_mixes_two_tables_and_keeps_its_header():
+    text = "\n\n".join(
+        ["Item 8. Financial Statements", _table("Income", 30), _table("Cash", 4), "Closing text."]
+    )
+    chunks = chunk_text(text, max_words=60, min_words=20)
+    pieces = [text[c.start : c.end] for c in chunks]
+    assert not any("Income line" in p and "Cash line" in p for p in pieces)
+    assert not any("Closing text." in p and "line" in p for p in pieces)
+    income = [c for c, p in zip(chunks, pieces, strict=True) if "Income line" in p]
+    assert len(income) > 1  # long: split between rows, each row whole
+    for c in income:
+        assert c.header == "Income statement\n(Millions) 2018 2017"
+        rows = [ln for ln in text[c.start : c.end].split("\n") if "Income line" in ln]
+        assert rows and all(re.fullmatch(r"Income line \d+ [\d,]+ [\d,]+", ln) for ln in rows)
+    assert pieces[0].startswith("Item 8. Financial Statements\n\nIncome statement")
+
+
+def test_section_paths_follow_part_item_and_headings():
+    text = "\n\n".join(
+        [
+            "PART II",
+            "Item 7. Management's Discussion and Analysis.",
+            "Liquidity",
+            "Cash rose during the year because operating cash flows were strong. " * 6,
+            "Item 8. Financial Statements",
+            "The statements follow and were audited by the independent firm. " * 6,
+        ]
+    )
+    sections = [c.section for c in chunk_text(text, max_words=60, min_words=20)]
+    assert sections[0] == "PART II > Item 7. Management's Discussion and Analysis. > Liquidity"
+    assert sections[-1] == "PART II > Item 8. Financial Statements"

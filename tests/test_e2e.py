@@ -83,7 +83,9 @@ def test_cli_ask_in_a_fresh_process(real_index_dir):
     ).stdout
     lines = out.splitlines()
     assert re.fullmatch(
-        r"\[1\] Argentina Wants to Be an AI Hub — Techloy, Kelechi Edeh — paragraph \d+", lines[0]
+        r"\[1\] Argentina Wants to Be an AI Hub — Techloy, Kelechi Edeh — paragraph \d+"
+        r"( — [^—]+)?",  # the section the passage stands in, when it is under a heading
+        lines[0],
     )
     first = out.split("\n\n[2] ")[0]
     assert f"»{GPU_SENTENCE}«" in first  # the key sentence of the first passage, marked

@@ -209,9 +209,8 @@ def test_editing_a_sidecar_updates_the_citation(tmp_path, corpus_copy, hash_embe
     report = ingest(index_dir, [corpus_copy], embedder=hash_embedder)
     index = ReportIndex.open(index_dir, hash_embedder)
     assert index.document(TEC)["date"] == "2025-10-01"
-    # The date is part of the document's identity embedded with every chunk: all re-embedded.
-    chunks = index.db.execute("SELECT count(*) FROM chunks WHERE doc_id = ?", [TEC]).fetchone()[0]
-    assert report.updated == [TEC] and report.chunks_embedded == chunks
+    # A short article embeds its chunks alone (only PDFs get a context prefix): all reused.
+    assert report.updated == [TEC] and report.chunks_embedded == 0
 
 
 def test_an_author_edit_leaves_the_context_alone_and_reuses_every_vector(

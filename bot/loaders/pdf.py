@@ -50,6 +50,9 @@ _PERIOD = re.compile(
     rf"(?:[A-Za-z ]{{0,40}}?)({_MONTH}\s+\d{{1,2}},?\s+\d{{4}})",
     re.IGNORECASE,
 )
+_FILE_NUMBER = re.compile(r"^commission file (?:number|no\.?)", re.IGNORECASE)
+_RULE = re.compile(r"_{3,}")
+_LINE_END_HYPHEN = re.compile(r"[\x02\ufffe](?:\r?\n)?(?=[a-zà-ÿ])")
 _PDF_DATE = re.compile(r"^D?:?(\d{4})(\d{2})?(\d{2})?")
 _WORDS = re.compile(r"[A-Za-z]{3,}")
 
@@ -110,7 +113,9 @@ def _page_text(document: pdfium.PdfDocument, number: int) -> str:
             textpage.close()
     finally:
         page.close()
-    # PDFium marks a hyphen it knows is a line-end break as \x02; the cleaning step re-joins it.
+    # PDFium marks a hyphen that breaks a word at a line end (\x02 or \ufffe): the word is
+    # re-joined when it goes on in lower case ("esti-" / "mates"), else the hyphen stays.
+    text = _LINE_END_HYPHEN.sub("", text)
     return tidy(text.replace("\x02", "-").replace("\ufffe", "-"))
 
 
@@ -163,18 +168,28 @@ def _reads_as_title(text: str) -> bool:
 
 
 def cover_page(text: str) -> dict[str, str]:
-    """Company, form and period of an SEC filing's cover page; {} for any other first page."""
+    """Company, form and period of an SEC filing's cover page; {} for any other first page.
+
+    The company is the line above "(Exact name of registrant as specified in its charter)",
+    or, on covers without that caption, the line below the commission file number.
+    """
     lines = [ln.strip() for ln in text.splitlines()]
     out: dict[str, str] = {}
+    candidates: list[str] = []
     for i, line in enumerate(lines):
         if _REGISTRANT.search(line):
             before = _REGISTRANT.split(line)[0].strip(" _")
             candidates = [before] if before else []
-            candidates += [lines[j].strip(" _") for j in range(i - 1, max(i - 4, -1), -1)]
-            company = next((c for c in candidates if _WORDS.search(c)), "")
-            if company:
-                out["company"] = clip(company.split("_")[-1].strip(), 120)
+            candidates += [lines[j] for j in range(i - 1, max(i - 4, -1), -1)]
             break
+    else:
+        for i, line in enumerate(lines):
+            if _FILE_NUMBER.search(line):
+                candidates = lines[i + 1 : i + 3]
+                break
+    company = next((c for c in (_strip_rule(c) for c in candidates) if _WORDS.search(c)), "")
+    if company:
+        out["company"] = clip(company, 120)
     if not out:
         return {}
     flat = " ".join(text.split())
@@ -189,6 +204,11 @@ def cover_page(text: str) -> dict[str, str]:
         with contextlib.suppress(ValueError):  # a date the cover misprints stays unset
             out["period_end"] = datetime.strptime(end, "%B %d, %Y").date().isoformat()
     return out
+
+
+def _strip_rule(line: str) -> str:
+    """The text after a drawn rule ("_____ AMAZON.COM, INC." -> "AMAZON.COM, INC.")."""
+    return _RULE.split(line)[-1].strip(" _")
 
 
 def pdf_date(value: str) -> str:
