@@ -258,6 +258,7 @@ def candidates(
             "unseen": unseen,
             "dense_rank": 1 / (1 + hit.dense_rank) if hit.dense_rank is not None else 0.0,
             "lexical_rank": 1 / (1 + hit.lexical_rank) if hit.lexical_rank is not None else 0.0,
+            "translated": 1.0 if query.english else 0.0,
         }
         features = np.array([values[f] for f in decision.FEATURES], dtype=np.float64)
         out.append(Candidate(hit, row, stems, best, features))

@@ -34,6 +34,7 @@ FEATURES: tuple[str, ...] = (
     "unseen",  # IDF-weighted share of the question's words the index has never seen
     "dense_rank",  # 1 / (1 + rank) on the dense side, 0 when absent
     "lexical_rank",  # 1 / (1 + rank) on the lexical side, 0 when absent
+    "translated",  # 1 when the question was searched through its English rendering
 )
 
 
