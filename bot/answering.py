@@ -285,7 +285,7 @@ def answer(
     query = understand(q, lang)
     qvec = embed_query(index, query.semantic)
     found = candidates(index, query, qvec, filters=filters)
-    model = decision.shipped()
+    model = decision.shipped(index.embedder.name)
     if found:
         probabilities = model.probability(np.vstack([c.features for c in found]))
         for c, p in zip(found, probabilities.tolist(), strict=True):

@@ -11,6 +11,7 @@ probability, and only those at or above the model's threshold are shown.
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -20,7 +21,10 @@ import numpy as np
 
 from bot.errors import ReportbotError
 
-MODEL_PATH = Path(__file__).parent / "data" / "decision.json"
+log = logging.getLogger(__name__)
+
+DATA = Path(__file__).parent / "data"
+MODEL_PATH = DATA / "decision.json"  # fitted on the default embedding model's scores
 
 FEATURES: tuple[str, ...] = (
     "dense",  # cosine of question and passage
@@ -79,6 +83,7 @@ class DecisionModel:
         return asdict(self)
 
     def save(self, path: Path = MODEL_PATH) -> None:
+        """Write the model as JSON (what `make calibrate` ships)."""
         Path(path).write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
 
     @classmethod
@@ -111,10 +116,33 @@ class DecisionModel:
             raise DecisionModelError(f"{path} is damaged ({exc}); run `make calibrate`.") from exc
 
 
-@lru_cache(maxsize=1)
-def shipped() -> DecisionModel:
-    """The model in bot/data/decision.json, read once."""
-    return DecisionModel.load()
+def model_path(embedder_name: str | None = None) -> Path:
+    """Where the model fitted for an embedding model's scores is kept.
+
+    Cosines differ in scale from one embedding model to another, so each has its own fit:
+    bot/data/decision.json for the default model (its ONNX variants share it), and
+    bot/data/decision-<name>.json for another (the fake `hash-384` of the unit tests).
+    """
+    if embedder_name is None:
+        return MODEL_PATH
+    base = embedder_name.split("+", 1)[0]
+    own = DATA / f"decision-{base}.json"
+    return own if own.is_file() else MODEL_PATH
+
+
+@lru_cache(maxsize=8)
+def shipped(embedder_name: str | None = None) -> DecisionModel:
+    """The model fitted for this embedding model (else the default one), read once."""
+    path = model_path(embedder_name)
+    model = DecisionModel.load(path)
+    fitted_for = model.fitted.get("embedder")
+    if embedder_name and fitted_for and fitted_for != embedder_name.split("+", 1)[0]:
+        log.warning(
+            "No decision model fitted for %s; using the one fitted for %s (`make calibrate`)",
+            embedder_name,
+            fitted_for,
+        )
+    return model
 
 
 def fit(

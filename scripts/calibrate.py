@@ -33,6 +33,7 @@ from bot.evaluate.squad import (
     open_question_set_index,
 )
 
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
 CHECK_SHARE = 0.3
 BLOCK = 40  # consecutive questions taken as one article when the article is not indexed
 L2 = 1e-4  # checking-part hit@1 en 0.776 (1e-3: 0.764)
@@ -145,7 +146,11 @@ def show(name: str, figures: dict[str, dict]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("dataset", nargs="?", default="../shared/eval/squad", type=Path)
-    parser.add_argument("--model", default="all-MiniLM-L6-v2")
+    parser.add_argument(
+        "--model",
+        default=DEFAULT_MODEL,
+        help="embedding model whose scores to fit (hash-384: tests)",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--write", action="store_true", help="write bot/data/decision.json")
     parser.add_argument("--cache", type=Path, help="keep the features in this .npz file")
@@ -199,11 +204,17 @@ def main() -> None:
             "seed": args.seed,
             "off_corpus_declined_target": OFF_CORPUS_DECLINED,
             "figures": every,
-            "command": "make calibrate",
+            "embedder": args.model.split("+", 1)[0],
+            "command": f"python scripts/calibrate.py {args.dataset} --model {args.model} --write",
         },
     )
-    model.save()
-    print(f"wrote {decision.MODEL_PATH}")
+    path = (
+        decision.MODEL_PATH
+        if args.model == DEFAULT_MODEL
+        else decision.model_path(None).parent / f"decision-{args.model.split('+', 1)[0]}.json"
+    )
+    model.save(path)
+    print(f"wrote {path}")
 
 
 if __name__ == "__main__":

@@ -56,3 +56,18 @@ def test_the_shipped_model_loads_and_a_stale_one_is_refused(tmp_path):
     (tmp_path / "broken.json").write_text("{")
     with pytest.raises(decision.DecisionModelError, match="damaged"):
         decision.DecisionModel.load(tmp_path / "broken.json")
+
+
+def test_each_embedding_model_has_its_own_fit_and_onnx_variants_share_it():
+    assert decision.model_path("all-MiniLM-L6-v2") == decision.MODEL_PATH
+    assert decision.model_path("all-MiniLM-L6-v2+onnx-int8") == decision.MODEL_PATH
+    assert decision.model_path("hash-384").name == "decision-hash-384.json"
+    assert decision.shipped("all-MiniLM-L6-v2").fitted["embedder"] == "all-MiniLM-L6-v2"
+    assert decision.shipped("hash-384").fitted["embedder"] == "hash-384"
+
+
+def test_an_embedder_without_a_fit_gets_the_default_with_a_warning(caplog):
+    with caplog.at_level("WARNING", logger="bot.decision"):
+        model = decision.shipped("some-other-model")
+    assert model.fitted["embedder"] == "all-MiniLM-L6-v2"
+    assert "No decision model fitted for some-other-model" in caplog.text
