@@ -56,9 +56,11 @@ format: $(STAMP)
 	$(BIN)/ruff format bot tests scripts
 	$(BIN)/ruff check --fix bot tests scripts
 
-# Refit the answer-or-decline model (bot/data/decision.json) on the development question set.
+# Refit the answer-or-decline models (bot/data/decision*.json: the bundled model's and the unit
+# tests' fake embedder's) on the development question set.
 calibrate: $(STAMP)
 	$(BIN)/python scripts/calibrate.py ../shared/eval/squad --write
+	$(BIN)/python scripts/calibrate.py ../shared/eval/squad --write --model hash-384
 
 bench: $(BENCH_STAMP)
 	$(BIN)/python scripts/bench.py
