@@ -8,7 +8,7 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: setup run test test-fast lint format bench loadtest index clean
+.PHONY: setup run test test-fast lint format bench loadtest index clean calibrate apertium
 
 setup: $(STAMP)
 
@@ -18,7 +18,17 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e '.[dev]'
+	-$(MAKE) --no-print-directory apertium
 	touch $@
+
+# Spanish questions are also searched in English (Apertium, Debian's apertium-eng-spa). Installed
+# when missing and this is root with apt-get; otherwise the bot says so once and goes on without.
+apertium:
+	@command -v apertium >/dev/null 2>&1 && apertium -l 2>/dev/null | grep -q spa-eng \
+	  || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null \
+	       && (apt-get install -y --no-install-recommends apertium-eng-spa \
+	           || (apt-get update && apt-get install -y --no-install-recommends apertium-eng-spa)); } \
+	  || echo "apertium-eng-spa not installed: Spanish questions will be searched untranslated"
 
 # Benchmark-only tools (txtai, onnxruntime, matplotlib, psutil): not needed to run or test.
 $(BENCH_STAMP): $(STAMP)
@@ -46,6 +56,12 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(BIN)/ruff format bot tests scripts
 	$(BIN)/ruff check --fix bot tests scripts
+
+# Refit the answer-or-decline models (bot/data/decision*.json: the bundled model's and the unit
+# tests' fake embedder's) on the development question set.
+calibrate: $(STAMP)
+	$(BIN)/python scripts/calibrate.py ../shared/eval/squad --write
+	$(BIN)/python scripts/calibrate.py ../shared/eval/squad --write --model hash-384
 
 bench: $(BENCH_STAMP)
 	$(BIN)/python scripts/bench.py

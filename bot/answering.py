@@ -4,10 +4,12 @@
 
 Dense (FAISS, cosine) and lexical (bot/lexical.py: SQLite FTS5, BM25 with Porter stemming and
 accent folding) candidates are fused by weighted reciprocal rank fusion, so exact names, numbers
-and rare words win even when the embedding misses them. Whether the reports answer at all is
-decided from two signals of the best candidates: cosine similarity, and how much of the
-question's rare vocabulary (IDF-weighted) the passage contains. The thresholds are calibrated
-on the questions in tests/questions.py (see README, "Abstention").
+and rare words win even when the embedding misses them. The first RESCORE candidates are then
+re-ranked, and each one shown or not, by a small fitted model (bot/decision.py) over their
+signals: chunk and best-sentence cosine, IDF-weighted coverage of the question's words, BM25,
+words the index has never seen, each retriever's rank (see README, "Abstention").
+
+A Spanish question (bot/language.py) is also searched with its English rendering.
 
 The highlighted sentence of each passage is the one closest to the question (plus a share of
 its rare words). Sentence vectors were pooled at ingest from the chunk's own forward pass and
@@ -20,13 +22,13 @@ import bisect
 import math
 import re
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Literal
+from typing import Any, Literal
 
 import numpy as np
 
-from bot import lexical, vectors
+from bot import decision, language, lexical, vectors
 from bot.embedding import LEAN_MAX_TEXTS
 from bot.errors import InvalidQuestion, QuestionTooLong
 from bot.figures import TIME_KINDS, Figure, parse_figures
@@ -42,12 +44,9 @@ DENSE_WEIGHT = 1.0
 LEXICAL_WEIGHT = 1.0
 CANDIDATES = 50
 
-# Abstention (calibrated on tests/questions.py with scripts/calibrate.py).
-MIN_DENSE = 0.62  # this similar on its own answers the question
-MIN_COVERAGE = 0.45  # or: this share of the question's rare words...
-MIN_DENSE_WITH_TERMS = 0.20  # ...with at least this similarity
+# Answer or decline: bot/decision.py's model over the first RESCORE candidates.
+RESCORE = 20  # candidates whose features are computed and that the model re-ranks
 DUPLICATE_JACCARD = 0.8
-STEM_BLOCK = 8  # candidates tokenised together while looking for passages that answer
 HIGHLIGHT_LEXICAL_WEIGHT = 0.3
 MAX_QUESTION_CHARS = 1000
 SENTENCE_CACHE = 50_000  # sentence vectors kept per index (~75 MB at 384 dimensions)
@@ -60,6 +59,8 @@ class Hit:
     dense: float | None = None  # cosine similarity, when the dense side found it
     lexical: float | None = None  # BM25 (higher is better), when the lexical side found it
     doc_id: str = ""
+    dense_rank: int | None = None  # 0-based rank on each side, when that side found it
+    lexical_rank: int | None = None
 
 
 def prepare_question(question: str, max_chars: int = MAX_QUESTION_CHARS) -> str:
@@ -98,6 +99,7 @@ def search(
                 continue
             hit = hits.setdefault(cid, Hit(cid, 0.0))
             hit.dense = float(score)
+            hit.dense_rank = rank
             hit.score += DENSE_WEIGHT / (RRF_K + rank + 1)
     if mode in ("hybrid", "lexical"):
         for rank, (cid, bm25) in enumerate(
@@ -105,6 +107,7 @@ def search(
         ):
             hit = hits.setdefault(cid, Hit(cid, 0.0))
             hit.lexical = bm25
+            hit.lexical_rank = rank
             hit.score += LEXICAL_WEIGHT / (RRF_K + rank + 1)
     ranked = sorted(hits.values(), key=lambda h: -h.score)[:limit]
     if ranked:
@@ -153,6 +156,113 @@ def allowed_chunks(index: ReportIndex, filters: SearchFilter | None) -> frozense
     return index._cache[key]
 
 
+@dataclass(frozen=True)
+class Query:
+    """A question as searched: its words, its language, and an English rendering if Spanish."""
+
+    text: str
+    lang: str = "en"
+    english: str | None = None  # Apertium's rendering of a Spanish question
+
+    @property
+    def semantic(self) -> str:
+        """What the embedding and the question's rare words are taken from."""
+        return self.english or self.text
+
+    @property
+    def lexical(self) -> str:
+        """What BM25 searches: the rendering and the original words (names, figures)."""
+        return f"{self.english} {self.text}" if self.english else self.text
+
+
+def understand(question: str, lang: str | None = None) -> Query:
+    """The question's language (detected unless `lang` is "en"/"es") and, for Spanish,
+    its English rendering (None when the translator is not installed)."""
+    lang = lang if lang in language.LANGUAGES else language.detect(question)
+    if lang != "es":
+        return Query(question, lang)
+    return Query(question, lang, language.to_english(question))
+
+
+@dataclass
+class Candidate:
+    """A retrieved chunk with the decision model's features and its closest sentence."""
+
+    hit: Hit
+    row: dict[str, Any]
+    stems: set[str]
+    span: tuple[int, int]  # the highlighted sentence, offsets inside the chunk
+    features: np.ndarray = field(repr=False)
+    probability: float = 0.0
+
+
+def candidates(
+    index: ReportIndex,
+    query: Query,
+    qvec: np.ndarray,
+    *,
+    filters: SearchFilter | None = None,
+    limit: int = RESCORE,
+) -> list[Candidate]:
+    """The fused ranking's first `limit` chunks with the features of `decision.FEATURES`."""
+    hits = search(index, query.lexical, limit=CANDIDATES, query_vector=qvec, filters=filters)
+    rows = {r["id"]: r for r in index.chunks([h.chunk_id for h in hits[:limit]])}
+    top = [h for h in hits[:limit] if h.chunk_id in rows]
+    if not top:
+        return []
+    terms = _weighted_terms(index, query.semantic)
+    idf_total = sum(t.idf for t in terms) or 1.0
+    unseen = sum(t.idf for t in terms if t.unseen) / idf_total
+    chosen = [rows[h.chunk_id] for h in top]
+    texts = [r["text"] for r in chosen]
+    sentence_sets = [highlight_spans(t) for t in texts]
+    sims = _sentence_matrix(index, chosen, sentence_sets) @ qvec.reshape(-1)
+    pieces = [t[s:e] for t, spans in zip(texts, sentence_sets, strict=True) for s, e in spans]
+    stems_all = lexical.stems_many([_searchable(r) for r in chosen] + pieces)
+    chunk_stems = [set(x) for x in stems_all[: len(texts)]]
+    sentence_stems = stems_all[len(texts) :]
+    dense = [h.dense if h.dense is not None else _cosine(index, qvec, h.chunk_id) for h in top]
+    out: list[Candidate] = []
+    pos = 0
+    raw = []
+    for hit, row, spans, stems, cos in zip(
+        top, chosen, sentence_sets, chunk_stems, dense, strict=True
+    ):
+        best, best_score, best_cover = spans[0], -math.inf, 0.0
+        top_sim = -1.0
+        for s, e in spans:
+            cover = _coverage(terms, set(sentence_stems[pos]))
+            sim = float(sims[pos])
+            pos += 1
+            top_sim = max(top_sim, sim)
+            score = sim + HIGHLIGHT_LEXICAL_WEIGHT * cover
+            if score > best_score:
+                best, best_score, best_cover = (s, e), score, cover
+        raw.append((hit, row, stems, best, cos, top_sim, best_cover))
+    max_dense = max(r[4] for r in raw)
+    max_sent = max(r[5] for r in raw)
+    max_bm25 = max((h.lexical or 0.0) for h in top) or 1.0
+    for hit, row, stems, best, cos, top_sim, best_cover in raw:
+        bm25 = hit.lexical or 0.0
+        values = {
+            "dense": cos,
+            "sentence": top_sim,
+            "dense_gap": cos - max_dense,
+            "sentence_gap": top_sim - max_sent,
+            "coverage": _coverage(terms, stems),
+            "sentence_coverage": best_cover,
+            "bm25": bm25 / idf_total,
+            "bm25_rel": bm25 / max_bm25,
+            "unseen": unseen,
+            "dense_rank": 1 / (1 + hit.dense_rank) if hit.dense_rank is not None else 0.0,
+            "lexical_rank": 1 / (1 + hit.lexical_rank) if hit.lexical_rank is not None else 0.0,
+            "translated": 1.0 if query.english else 0.0,
+        }
+        features = np.array([values[f] for f in decision.FEATURES], dtype=np.float64)
+        out.append(Candidate(hit, row, stems, best, features))
+    return out
+
+
 def answer(
     index: ReportIndex,
     question: str,
@@ -161,109 +271,85 @@ def answer(
     offset: int = 0,
     max_chars: int = MAX_QUESTION_CHARS,
     filters: SearchFilter | None = None,
+    lang: str | None = None,
 ) -> Answer:
     """The best `k` passages (from `offset` in the ranking) that answer a question, or not_found.
 
-    `filters` restricts the passages to some documents (ids, publisher, date range).
+    Candidates are ranked by the decision model's probability that they hold the answer, and
+    only those at or above its threshold are shown. `filters` restricts the passages to some
+    documents; `lang` ("en"/"es", e.g. from Telegram) overrides language detection.
     """
     q = prepare_question(question, max_chars)
-    qvec = embed_query(index, q)
-    hits = search(index, q, limit=CANDIDATES, query_vector=qvec, filters=filters)
-    terms = _weighted_terms(index, q)
-    rows = {r["id"]: r for r in index.chunks([h.chunk_id for h in hits])}
-
-    relevant: list[tuple[Hit, dict]] = []
-    kept_stems: list[set[str]] = []
-    hits = [h for h in hits if h.chunk_id in rows]
-    tokens: list[set[str]] = []
-    for i, hit in enumerate(hits):
-        row = rows[hit.chunk_id]
-        if i == len(tokens):  # tokenise the next few candidates in one pass
-            block = [_searchable(rows[h.chunk_id]) for h in hits[i : i + STEM_BLOCK]]
-            tokens += map(set, lexical.stems_many(block))
-        stems = tokens[i]
-        cos = hit.dense if hit.dense is not None else _cosine(index, qvec, hit.chunk_id)
-        cover = _coverage(terms, stems)
-        if not _answers(cos, cover):
-            continue
-        if any(_jaccard(stems, other) >= DUPLICATE_JACCARD for other in kept_stems):
-            continue
-        kept_stems.append(stems)
-        relevant.append((hit, row))
-        if len(relevant) >= offset + k:
+    query = understand(q, lang)
+    qvec = embed_query(index, query.semantic)
+    found = candidates(index, query, qvec, filters=filters)
+    model = decision.shipped(index.embedder.name)
+    if found:
+        probabilities = model.probability(np.vstack([c.features for c in found]))
+        for c, p in zip(found, probabilities.tolist(), strict=True):
+            c.probability = p
+    ranked = sorted(found, key=lambda c: -c.probability)
+    relevant: list[Candidate] = []
+    for c in ranked:
+        if c.probability < model.threshold or len(relevant) >= offset + k:
             break
-
+        if any(_jaccard(c.stems, other.stems) >= DUPLICATE_JACCARD for other in relevant):
+            continue
+        relevant.append(c)
     if not relevant:
-        return Answer(q, "not_found", [], suggestions=_suggestions(index, hits))
-    chosen = relevant[offset : offset + k]
-    passages = _passages(index, qvec, terms, chosen)
-    return Answer(q, "found", passages, offset=offset)
+        return Answer(q, "not_found", [], suggestions=_suggestions(index, [c.hit for c in found]))
+    return Answer(q, "found", [_passage(index, c) for c in relevant[offset:]], offset=offset)
 
 
 def _searchable(row: dict) -> str:
-    """What retrieval matched for a chunk: its context (document, section, table header) and text."""
+    """What retrieval matched for a chunk: its context (section, table header) and its text."""
     return (row.get("context") or "") + row["text"]
 
 
-def _answers(cos: float, coverage: float) -> bool:
-    return cos >= MIN_DENSE or (coverage >= MIN_COVERAGE and cos >= MIN_DENSE_WITH_TERMS)
-
-
-def _passages(index, qvec, terms, chosen) -> list[Passage]:
-    sentence_sets = [highlight_spans(row["text"]) for _, row in chosen]
-    sims = _sentence_matrix(index, [row for _, row in chosen], sentence_sets) @ qvec.reshape(-1)
-    sentence_stems = lexical.stems_many(
-        [
-            row["text"][s:e]
-            for (_, row), spans in zip(chosen, sentence_sets, strict=True)
-            for s, e in spans
-        ]
+def _passage(index: ReportIndex, c: Candidate) -> Passage:
+    row, (s, e) = c.row, c.span
+    doc = index.document_cached(row["doc_id"])
+    location, page, paragraph = locate(doc, row["start"] + s)
+    highlight = row["text"][s:e]
+    return Passage(
+        quote=row["text"],
+        highlight=highlight,
+        highlight_start=s,
+        doc_id=row["doc_id"],
+        title=doc["title"],
+        publisher=doc["publisher"] or "",
+        author=doc["author"] or "",
+        date=doc["date"] or "",
+        url=doc["url"] or "",
+        location=location,
+        start=row["start"],
+        end=row["end"],
+        score=round(c.probability, 6),
+        chunk_id=row["id"],
+        paragraph=paragraph,
+        page=page,
+        figures=_figures(highlight),
+        section=row.get("section") or "",
+        format=doc.get("format") or "",
     )
-    out: list[Passage] = []
-    pos = 0
-    for (hit, row), spans in zip(chosen, sentence_sets, strict=True):
-        best, best_score = spans[0], -math.inf
-        for s, e in spans:
-            score = float(sims[pos]) + HIGHLIGHT_LEXICAL_WEIGHT * _coverage(
-                terms, set(sentence_stems[pos])
-            )
-            pos += 1
-            if score > best_score:
-                best, best_score = (s, e), score
-        doc = index.document_cached(row["doc_id"])
-        abs_start = row["start"] + best[0]
-        page = _position(doc["page_starts"], abs_start)
-        paragraph = _position(doc["paragraph_starts"], abs_start)
-        highlight = row["text"][best[0] : best[1]]
-        out.append(
-            Passage(
-                quote=row["text"],
-                highlight=highlight,
-                highlight_start=best[0],
-                doc_id=row["doc_id"],
-                title=doc["title"],
-                publisher=doc["publisher"] or "",
-                author=doc["author"] or "",
-                date=doc["date"] or "",
-                url=doc["url"] or "",
-                location=f"page {page}" if page else f"paragraph {paragraph}",
-                start=row["start"],
-                end=row["end"],
-                score=round(hit.score, 6),
-                chunk_id=row["id"],
-                paragraph=paragraph,
-                page=page,
-                figures=_figures(highlight),
-                section=row.get("section") or "",
-                format=doc.get("format") or "",
-            )
-        )
-    return out
 
 
 def _figures(sentence: str) -> list[Figure]:
     """The quantities in a highlighted sentence (dates and periods left out)."""
     return [f for f in parse_figures(sentence) if f.kind not in TIME_KINDS]
+
+
+def locate(doc: dict[str, Any], offset: int) -> tuple[str, int | None, int | None]:
+    """Where an offset of a document's text is: ("page 2" or "paragraph 4", page, paragraph).
+
+    The one offset-to-location function (answers and fact-check evidence); the label is ""
+    when the document has neither page nor paragraph starts.
+    """
+    page = _position(doc.get("page_starts") or [], offset)
+    paragraph = _position(doc.get("paragraph_starts") or [], offset)
+    if page:
+        return f"page {page}", page, paragraph
+    return (f"paragraph {paragraph}" if paragraph else ""), page, paragraph
 
 
 def _position(starts: list[int], offset: int) -> int | None:
@@ -351,39 +437,34 @@ class Term:
     word: str
     variants: frozenset[str]
     idf: float
+    unseen: bool = False  # the index has never seen the word itself
 
 
 def _weighted_terms(index: ReportIndex, query: str) -> list[Term]:
     """The question's content words with their IDF over the index.
 
-    A word the index has never seen (a Spanish word, say) is matched by prefix against the
-    index vocabulary, so cognates still count: "presidente" -> president, "exportaron" ->
-    export. A word with no match at all keeps the highest IDF: it is a topic the reports
-    do not mention, and it pulls coverage down.
+    A long word the index has never seen is matched by prefix against the index vocabulary,
+    so cognates still count ("presidente" -> president); a word with no match at all keeps the
+    highest IDF: it is a topic the reports do not mention, and it pulls coverage down.
     """
     total = index.vectors.ntotal or 1
     out: list[Term] = []
     words = lexical.query_words(query)
-    english_of = {w: lexical.glossary().get(w, []) for w in words}
-    keys = [w.replace("_", " ") for w in words] + [e for en in english_of.values() for e in en]
-    tokens = dict(zip(keys, lexical.word_stems(keys), strict=True))  # every word in one pass
+    tokens = dict(zip(words, lexical.word_stems(words), strict=True))  # every word in one pass
     for word in words:
-        stems = tokens[word.replace("_", " ")]
+        stems = tokens[word]
         if not stems:
             continue
-        stem = stems[0] if "_" not in word else word
+        stem = stems[0]
         df = lexical.df(index, stem)
+        unseen = df == 0
         variants = {stem}
-        english = english_of[word]
-        if df == 0 and english:
-            variants = {s for e in english for s in tokens[e]}
-            df = min(total, max(lexical.df(index, v) for v in variants))
-        elif df == 0 and len(word) >= lexical.COGNATE_MIN_LEN:
+        if unseen and len(word) >= lexical.COGNATE_MIN_LEN:
             rows = lexical.prefix_terms(index, word[: lexical.COGNATE_PREFIX])
             variants |= {t for t, _ in rows}
             df = min(total, sum(d for _, d in rows))
         idf = math.log(1 + (total - df + 0.5) / (df + 0.5))
-        out.append(Term(word, frozenset(variants), idf))
+        out.append(Term(word, frozenset(variants), idf, unseen))
     return out
 
 

@@ -3,8 +3,8 @@
     search(index, question, limit) -> [(chunk_id, bm25), ...]  best first, higher is better
 
 A question becomes an OR of its content words, each quoted so no FTS5 syntax leaks through.
-Long words also match by prefix (cognates: "exportaciones" finds "export"), and Spanish words
-from a small glossary also match their English equivalents.
+Long words also match by prefix (cognates: "exportaciones" finds "export"); a Spanish question
+is searched together with its English rendering (bot/language.py), not through a word list.
 
 FTS5 scores every row that matches any word, about 0.7 us a row on a 2-core machine: a
 question of common words over a million chunks would score 250,000 to 500,000 rows (over
@@ -19,16 +19,13 @@ from __future__ import annotations
 
 import json
 import math
-import re
 import sqlite3
 import threading
 from collections.abc import Collection, Iterable
-from functools import lru_cache
-from pathlib import Path
 
 from bot.index import ReportIndex
 from bot.store import FTS_TOKENIZE
-from bot.text import STOPWORDS, fold
+from bot.text import content_words
 
 LEXICAL_BUDGET = 10_000  # rows one FTS5 query may score (about 7 ms here)
 RESCORE_POOL = 100  # chunks taken from the rarest words and rescored with all of them
@@ -213,10 +210,6 @@ def match_parts(question: str) -> list[str]:
     """The FTS5 phrases, to be OR-ed, for the question's content words."""
     parts: list[str] = []
     for word in query_words(question)[:MAX_WORDS]:
-        for english in glossary().get(word, []):
-            parts.append(f'"{english}"')
-        if "_" in word:
-            continue
         parts.append(f'"{word}"')
         if len(word) >= COGNATE_MIN_LEN:
             parts.append(f'"{word[:COGNATE_PREFIX]}"*')
@@ -229,33 +222,8 @@ def match_expression(question: str) -> str:
 
 
 def query_words(question: str) -> list[str]:
-    """The question's content words, with two-word Spanish phrases joined ("estados_unidos")."""
-    raw = re.findall(r"\w+", fold(question))
-    table = glossary()
-    out: list[str] = []
-    i = 0
-    while i < len(raw):
-        pair = f"{raw[i]}_{raw[i + 1]}" if i + 1 < len(raw) else ""
-        if pair in table:
-            out.append(pair)
-            i += 2
-            continue
-        if raw[i] not in STOPWORDS and not raw[i].startswith("_"):
-            out.append(raw[i])
-        i += 1
-    return list(dict.fromkeys(out))
-
-
-@lru_cache(maxsize=1)
-def glossary() -> dict[str, list[str]]:
-    """Spanish words (folded) and phrases ("estados_unidos") -> English equivalents."""
-    out: dict[str, list[str]] = {}
-    text = (Path(__file__).parent / "data" / "glossary_es_en.tsv").read_text(encoding="utf-8")
-    for line in text.splitlines():
-        if line and not line.startswith("#"):
-            spanish, _, english = line.partition("\t")
-            out[spanish.strip()] = english.split()
-    return out
+    """The question's content words (folded, stop words out), each once, in order."""
+    return list(dict.fromkeys(content_words(question)))
 
 
 # --- the index's vocabulary -----------------------------------------------------------------

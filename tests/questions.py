@@ -124,3 +124,50 @@ def first_passage_matches(answer, doc_id: str, phrases: str) -> bool:
     first = answer.passages[0]
     quote = first.quote.casefold()
     return first.doc_id == doc_id and any(p.casefold() in quote for p in phrases.split("|"))
+
+
+# Of the unanswerable questions, those about nothing the reports touch; the others are close
+# to their topics (Argentina's economy, the organisations named).
+OFF_TOPIC = frozenset(
+    [
+        "What is the capital of France?",
+        "Who won the 2022 World Cup?",
+        "What is the price of bitcoin today?",
+        "What is the GDP of Chile?",
+        "Which football club does Lionel Messi play for?",
+        "What is the recipe for empanadas?",
+    ]
+)
+
+
+def write_question_set(out_dir, corpus_dir=None) -> None:
+    """These questions in the layout `reportbot eval` reads (corpus/ + questions.jsonl).
+
+    python -m tests.questions /tmp/seed-questions && reportbot eval /tmp/seed-questions
+    """
+    import json
+    import shutil
+    from pathlib import Path
+
+    out = Path(out_dir)
+    corpus = Path(corpus_dir) if corpus_dir else Path(__file__).resolve().parent.parent / "corpus"
+    if (out / "corpus").exists():
+        shutil.rmtree(out / "corpus")
+    shutil.copytree(corpus, out / "corpus")
+    lines = []
+    for n, (question, _doc, phrases) in enumerate(ANSWERABLE):
+        lang = "es" if question.startswith("¿") else "en"
+        record = {"question": question, "kind": "answerable", "lang": lang}
+        lines.append({"id": f"a{n}", **record, "answers": phrases.split("|")})
+    for n, question in enumerate(UNANSWERABLE):
+        kind = "off_corpus" if question in OFF_TOPIC else "near_topic"
+        lang = "es" if question.startswith("¿") else "en"
+        lines.append({"id": f"u{n}", "question": question, "kind": kind, "lang": lang})
+    text = "\n".join(json.dumps(x, ensure_ascii=False) for x in lines) + "\n"
+    (out / "questions.jsonl").write_text(text, encoding="utf-8")
+
+
+if __name__ == "__main__":
+    import sys
+
+    write_question_set(sys.argv[1] if len(sys.argv) > 1 else "seed-questions")

@@ -262,3 +262,42 @@ def test_answer_takes_filters(tmp_path, hash_embedder):
         index, "Lithium exports grew paragraph", filters=SearchFilter(doc_ids=("gamma",))
     )
     assert {p.doc_id for p in result.passages} <= {"gamma"}
+
+
+def test_locate_gives_pages_first_then_paragraphs():
+    from bot.answering import locate
+
+    assert locate({"page_starts": [0, 100], "paragraph_starts": [0, 50]}, 120) == (
+        "page 2",
+        2,
+        2,
+    )
+    assert locate({"page_starts": [], "paragraph_starts": [0, 50, 90]}, 60) == (
+        "paragraph 2",
+        None,
+        2,
+    )
+    assert locate({}, 10) == ("", None, None)
+
+
+def test_only_passages_the_model_accepts_are_shown_best_first(corpus_index):
+    from bot import decision
+
+    result = answer(corpus_index, "How many GPUs does the Córdoba lab have?", k=5)
+    scores = [p.score for p in result.passages]
+    assert scores == sorted(scores, reverse=True)
+    assert all(s >= decision.shipped().threshold for s in scores)
+
+
+def test_a_spanish_question_is_searched_in_english_too(corpus_index):
+    from bot.answering import understand
+    from bot.language import available
+
+    query = understand("¿Cuántas GPU tiene el laboratorio de Córdoba?")
+    assert query.lang == "es"
+    if available():
+        assert query.english and "laborator" in query.english.lower()
+        assert query.english in query.lexical and query.text in query.lexical
+    else:
+        assert query.english is None and query.lexical == query.text
+    assert understand("How many GPUs?", lang="es").lang == "es"  # a hint (Telegram) wins

@@ -650,7 +650,7 @@ def test_read_timeouts_still_give_exactly_one_answer(index_dir: Path) -> None:
 
     async def scenario(stub: BotApiStub) -> None:
         for user in users:
-            stub.push_message(f"{QUESTION} (asked by {user})", user_id=user)
+            stub.push_message(f"{QUESTION} {user}", user_id=user)  # one text per user
         for user in users:
             await replies(stub, user, 1, timeout=30)
         await asyncio.sleep(1.5)  # time for a duplicate or an apology to show up
@@ -660,4 +660,4 @@ def test_read_timeouts_still_give_exactly_one_answer(index_dir: Path) -> None:
     for user in users:
         assert len(stub.messages(user)) == 1, [shown(m)[:80] for m in stub.messages(user)]
         (reply,) = stub.messages(user)
-        assert f"(asked by {user})" in shown(reply) and quoted(reply)
+        assert f"{QUESTION} {user}" in shown(reply) and quoted(reply)

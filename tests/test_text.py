@@ -47,3 +47,21 @@ def test_sentence_spans_are_ordered_trimmed_slices(text):
         assert last <= s < e <= len(text)
         assert text[s:e] == text[s:e].strip()
         last = e
+
+
+def test_the_one_stopword_list_is_a_folded_data_file():
+    from bot.text import STOPWORDS, STOPWORDS_PATH, fold
+
+    assert STOPWORDS_PATH.parent.name == "data" and len(STOPWORDS) > 150
+    assert {"the", "which", "cuantos", "que"} <= STOPWORDS
+    assert all(w == fold(w) for w in STOPWORDS)
+
+
+def test_word_matches_are_the_tokens_of_words_at_their_offsets():
+    from bot.text import word_matches, words
+
+    text = "Córdoba's 20 A100-level GPUs"
+    matches = list(word_matches(text))
+    assert [m.group() for m in matches] == ["Córdoba", "s", "20", "A100", "level", "GPUs"]
+    assert [m.group().casefold() for m in matches][1:] == words(text)[1:]
+    assert all(text[m.start() : m.end()] == m.group() for m in matches)

@@ -29,6 +29,7 @@ from bot.evaluate import DatasetError, cached_index, percentile
 
 if TYPE_CHECKING:
     from bot.embedding import Embedder
+    from bot.index import ReportIndex
     from bot.models import Answer
 
 KINDS = ("answerable", "near_topic", "off_corpus")
@@ -193,6 +194,30 @@ def subsample(questions: list[Question], limit: int | None, lang: str | None) ->
     return chosen
 
 
+def open_question_set_index(
+    dataset_dir: Path,
+    embedder: Embedder,
+    *,
+    cache_root: Path | None = None,
+    rebuild: bool = False,
+    progress: Callable[..., Any] | None = None,
+) -> tuple[ReportIndex, Path, float | None]:
+    """The cached index of `dataset_dir/corpus`, built through the normal ingest if needed."""
+    from bot.ingest import ingest
+
+    corpus = Path(dataset_dir) / CORPUS_NAME
+
+    def build(index_dir: Path) -> None:
+        report = ingest(index_dir, [corpus], embedder=embedder, progress=progress)
+        if report.failed:
+            raise DatasetError(f"{len(report.failed)} corpus files failed to ingest")
+
+    name = Path(dataset_dir).resolve().name
+    return cached_index(
+        name, corpus_hash(corpus), build, embedder, cache_root=cache_root, rebuild=rebuild
+    )
+
+
 def run_question_set(
     dataset_dir: Path,
     *,
@@ -209,7 +234,6 @@ def run_question_set(
     from bot.config import get_settings
     from bot.embedding import get_embedder
     from bot.errors import InvalidQuestion
-    from bot.ingest import ingest
 
     dataset_dir = Path(dataset_dir)
     if not is_question_set(dataset_dir):
@@ -218,16 +242,9 @@ def run_question_set(
     asked = subsample(questions, limit, lang)
     if embedder is None:
         embedder = get_embedder(model or get_settings().model)
-    corpus = dataset_dir / CORPUS_NAME
-
-    def build(index_dir: Path) -> None:
-        report = ingest(index_dir, [corpus], embedder=embedder, progress=progress)
-        if report.failed:
-            raise DatasetError(f"{len(report.failed)} corpus files failed to ingest")
-
     name = dataset_dir.resolve().name
-    index, index_dir, build_s = cached_index(
-        name, corpus_hash(corpus), build, embedder, cache_root=cache_root, rebuild=rebuild
+    index, index_dir, build_s = open_question_set_index(
+        dataset_dir, embedder, cache_root=cache_root, rebuild=rebuild, progress=progress
     )
     if asked:  # one untimed question: loads the model and warms the caches
         answer(index, asked[0].question)
