@@ -382,21 +382,16 @@ def _sentence_matrix(
     """Vectors of every candidate sentence of these chunks, in order.
 
     They were pooled at ingest and stored with the chunk (no model work here); a chunk
-    without them (an index built before they existed, a model without the standard layout)
-    has its sentences encoded now.
+    without them (a model without the standard layout) has its sentences encoded now.
     """
     if not rows:
         return np.zeros((0, index.vectors.d), dtype=np.float32)
     marks = ",".join("?" * len(rows))
-    stored = (
-        dict(
-            index.db.execute(
-                f"SELECT chunk_id, vectors FROM sentence_vectors WHERE chunk_id IN ({marks})",
-                [row["id"] for row in rows],
-            ).fetchall()
-        )
-        if index.has_table("sentence_vectors")
-        else {}
+    stored = dict(
+        index.db.execute(
+            f"SELECT chunk_id, vectors FROM sentence_vectors WHERE chunk_id IN ({marks})",
+            [row["id"] for row in rows],
+        ).fetchall()
     )
     dim = index.vectors.d
     blocks = []

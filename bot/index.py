@@ -234,17 +234,6 @@ class ReportIndex:
         row["paragraph_starts"] = json.loads(row["paragraph_starts"] or "[]")
         return row
 
-    def has_table(self, name: str) -> bool:
-        """Whether the database has this table (indexes built by older versions may not)."""
-        key = f"table:{name}"
-        if key not in self._cache:
-            self._cache[key] = bool(
-                self.db.execute(
-                    "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", [name]
-                ).fetchone()
-            )
-        return self._cache[key]
-
     def document_cached(self, doc_id: str) -> dict[str, Any]:
         """`document()` memoised for the life of this (immutable) generation."""
         key = f"doc:{doc_id}"

@@ -240,10 +240,9 @@ def part_df(index: ReportIndex, part: str) -> int:
 
 
 def _vocab(index: ReportIndex) -> tuple[str, str, str]:
-    # The materialised copy when the index has one (fts5vocab counts whole doclists per lookup).
-    if index.has_table("vocab"):
-        return "vocab", "df", "cnt"
-    return "chunks_fts_vocab", "doc", "cnt"
+    # The materialised copy (fts5vocab counts whole doclists per lookup); every index of this
+    # FORMAT_VERSION has it, and older ones are refused when opened.
+    return "vocab", "df", "cnt"
 
 
 def df(index: ReportIndex, term: str) -> int:

@@ -149,24 +149,23 @@ def test_highlights_come_from_stored_sentence_vectors_without_the_model(corpus_i
     assert seen == ["Córdoba GPUs research cluster"]  # the question only
 
 
-def test_an_index_from_before_sentence_vectors_and_vocab_answers_the_same(
-    corpus_index, corpus_index_dir, tmp_path, hash_embedder
+def test_an_index_from_an_older_format_is_refused_with_the_rebuild_hint(
+    corpus_index_dir, tmp_path, hash_embedder
 ):
+    # Answering keeps no fallbacks for indexes without sentence vectors or the vocabulary
+    # copy: an index of an older FORMAT_VERSION is refused when opened, with what to run.
+    import json
     import shutil
-    import sqlite3
 
     from bot import index as idx
+    from bot.errors import IndexMismatch
 
     old_dir = shutil.copytree(corpus_index_dir, tmp_path / "old")
-    with sqlite3.connect(idx.generation_dir(old_dir) / idx.DB_NAME) as db:
-        db.execute("DROP TABLE sentence_vectors")
-        db.execute("DROP TABLE vocab")
-    old = ReportIndex.open(old_dir, hash_embedder)
-    for question in ("Córdoba GPUs research cluster", "¿Quién es el presidente de Argencon?"):
-        new_answer, old_answer = answer(corpus_index, question), answer(old, question)
-        assert [(p.chunk_id, p.highlight) for p in old_answer.passages] == [
-            (p.chunk_id, p.highlight) for p in new_answer.passages
-        ]
+    meta_path = idx.generation_dir(old_dir) / idx.META_NAME
+    meta = json.loads(meta_path.read_text())
+    meta_path.write_text(json.dumps({**meta, "format_version": idx.FORMAT_VERSION - 1}))
+    with pytest.raises(IndexMismatch, match="reportbot ingest --rebuild"):
+        ReportIndex.open(old_dir, hash_embedder)
 
 
 def test_a_question_of_common_words_scores_only_its_rarest_ones(corpus_index, monkeypatch):
