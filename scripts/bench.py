@@ -1176,7 +1176,7 @@ def _ingest_phases(pdfs: list[Path]) -> dict[str, Any]:
         first.setdefault(event.phase, now)
         last[event.phase] = (now, event)
 
-    embedder = get_embedder()
+    embedder = get_embedder(MODEL)
     embedder.encode_spans(["Warm up."], [[(0, 8)]])  # the model load is not embedding time
     with tempfile.TemporaryDirectory() as tmp:
         report = ingest(Path(tmp), pdfs, embedder=embedder, progress=watch)
