@@ -19,17 +19,14 @@ Metrics, each a share of all questions:
 from __future__ import annotations
 
 import hashlib
-import inspect
 import json
 import logging
-import shutil
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from bot.evaluate import DatasetError, cache_settings, default_cache_root, file_sha256
+from bot.evaluate import DatasetError, cache_settings, cached_index, file_sha256
 
 if TYPE_CHECKING:
     from bot.embedding import Embedder
@@ -75,7 +72,7 @@ class FinanceBenchResult:
     chunks: int
     pages: int
     collection: Scores
-    within_filing: Scores | None  # None when answer() takes no filters
+    within_filing: Scores | None  # None when not asked within each filing
     index_build_s: float | None = None
     cached: bool = False
     index_dir: str = ""
@@ -131,15 +128,7 @@ def _pdfs(dataset_dir: Path) -> list[Path]:
 
 
 def _settings(embedder: Embedder) -> dict[str, Any]:
-    from bot import loaders
-    from bot.chunking import CHUNKING_VERSION
-
-    return {
-        **cache_settings(embedder),
-        "financebench_cache": CACHE_FORMAT,
-        "chunking_version": CHUNKING_VERSION,
-        "extraction_version": getattr(loaders, "EXTRACTION_VERSION", 0),
-    }
+    return {**cache_settings(embedder), "financebench_cache": CACHE_FORMAT}
 
 
 def _documents(pdfs: list[Path], failed: list[str]) -> Iterator[Any]:
@@ -164,45 +153,22 @@ def build_or_open_index(
     progress: Callable[..., Any] | None = None,
 ) -> tuple[ReportIndex, Path, float | None]:
     """Open the cached index of the filings, or build it through `ingest_raw` first."""
-    from filelock import FileLock
-
-    from bot.index import ReportIndex
     from bot.ingest import ingest_raw
 
     pdfs = _pdfs(dataset_dir)
-    settings = _settings(embedder)
-    digest = hashlib.sha256()
+    digest = hashlib.sha256(f"financebench_cache:{CACHE_FORMAT}\n".encode())
     for path in pdfs:
         digest.update(f"{path.name}:{file_sha256(path)}\n".encode())
-    digest.update(json.dumps(settings, sort_keys=True, default=str).encode())
-    key = digest.hexdigest()[:16]
-    root = Path(cache_root) if cache_root else default_cache_root()
-    index_dir = root / f"financebench-{key}"
-    marker = index_dir / "eval-cache.json"
-    root.mkdir(parents=True, exist_ok=True)
-    with FileLock(str(root / f"financebench-{key}.lock")):
-        build_s: float | None = None
-        if rebuild or not marker.is_file():
-            if index_dir.exists():
-                shutil.rmtree(index_dir)
-            index_dir.mkdir(parents=True)
-            log.info("building the FinanceBench index in %s", index_dir)
-            start = time.perf_counter()
-            failed: list[str] = []
-            ingest_raw(index_dir, _documents(pdfs, failed), embedder=embedder, progress=progress)
-            if failed:
-                raise DatasetError(f"{len(failed)} filing(s) could not be read: {failed[0]}")
-            build_s = time.perf_counter() - start
-            marker.write_text(
-                json.dumps({"settings": settings, "build_s": build_s}, indent=2, default=str)
-            )
-        return ReportIndex.open(index_dir, embedder), index_dir, build_s
 
+    def build(index_dir: Path) -> None:
+        failed: list[str] = []
+        ingest_raw(index_dir, _documents(pdfs, failed), embedder=embedder, progress=progress)
+        if failed:  # no completion marker: the next run builds again
+            raise DatasetError(f"{len(failed)} filing(s) could not be read: {failed[0]}")
 
-def _filters_supported() -> bool:
-    from bot.answering import answer
-
-    return "filters" in inspect.signature(answer).parameters
+    return cached_index(
+        "financebench", digest.hexdigest(), build, embedder, cache_root=cache_root, rebuild=rebuild
+    )
 
 
 def _ask(index: ReportIndex, question: str, doc_id: str | None) -> list[tuple[str, int | None]]:
@@ -255,8 +221,7 @@ def run_financebench(
     if missing:
         raise DatasetError(f"questions name filings that are not in pdfs/: {', '.join(missing)}")
     found = [_ask(index, q.question, None) for q in questions]
-    scoped = _filters_supported() and within
-    found_within = [_ask(index, q.question, q.doc_name) for q in questions] if scoped else None
+    found_within = [_ask(index, q.question, q.doc_name) for q in questions] if within else None
     info = index.info()
     pages = sum(len(index.document(doc_id)["page_starts"]) or 1 for doc_id in sorted(known))
     return FinanceBenchResult(
