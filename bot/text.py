@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+_LETTERS = re.compile(r"[^\W\d_]+")
 # Lone surrogates too: they come from undecodable bytes (argv, JSON escapes) and crash the
 # tokenizer, SQLite and Telegram's UTF-16 length count.
 _CONTROL = re.compile(
@@ -45,6 +46,17 @@ def words(text: str) -> list[str]:
 def word_matches(text: str) -> Iterator[re.Match[str]]:
     """The word tokens of `words()` as matches in the unfolded text (for their offsets)."""
     return _WORD.finditer(text)
+
+
+def letter_matches(text: str) -> Iterator[re.Match[str]]:
+    """Runs of letters, without digits or underscores: the words around a figure ("grew 21%"),
+    as matches in the unfolded text."""
+    return _LETTERS.finditer(text)
+
+
+def letter_words(text: str) -> list[str]:
+    """The runs of letters of `letter_matches`, as written."""
+    return _LETTERS.findall(text)
 
 
 def content_words(text: str) -> list[str]:

@@ -33,6 +33,7 @@ from bot.figures.vocabulary import (
     TABLE_SCALE_INTRO,
     TABLE_SCALES,
 )
+from bot.text import letter_words
 
 
 @lru_cache(maxsize=65536)
@@ -56,7 +57,6 @@ _SCALE_RE = re.compile(
 )
 _CELL_GAP = re.compile(r"(?:[\s$€£#*]|\bNM\b|\bN/?A\b|\bn/?m\b)*")  # "$", "NM" (not meaningful)
 _DASH_CELL = re.compile(r"(?<!\S)[—–-](?!\S)")
-_WORD = re.compile(r"[^\W\d_]+")
 
 
 @dataclass(frozen=True)
@@ -107,12 +107,12 @@ def row_cells(line: str) -> tuple[int, list[Figure | None]] | None:
         cells[:0] = [None] * dashes
         boundary = 0
     label = line[:boundary].strip()
-    own = parse_figures(label) if label and _WORD.search(label) is None else []
+    own = parse_figures(label) if label and not letter_words(label) else []
     timed = len(own) == 1 and own[0].kind in TIME_KINDS and own[0].text == label  # "2024 $ 1,097"
     if (
         label
         and not timed
-        and (_WORD.search(label) is None or len(_WORD.findall(label)) > MAX_LABEL_WORDS)
+        and (not letter_words(label) or len(letter_words(label)) > MAX_LABEL_WORDS)
     ):
         return None
     return boundary, cells
@@ -124,7 +124,7 @@ def _header_periods(line: str) -> list[Figure] | None:
     times = [f for f in figures if f.kind in TIME_KINDS]
     if len(times) < 2 or len(times) != len(figures):
         return None
-    if len(_WORD.findall(line)) > MAX_HEADER_WORDS:
+    if len(letter_words(line)) > MAX_HEADER_WORDS:
         return None
     periods: list[Figure] = []
     for t in times:
@@ -225,7 +225,7 @@ def _stated_scale(lines: list[str]) -> tuple[float, str | None, bool]:
         phrase = line[max(0, m.start() - 20) : m.end()].lower()
         currency = next((CURRENCY_SYMBOLS[s] for s in CURRENCY_SYMBOLS if s in phrase), None)
         if currency is None:
-            words = _WORD.findall(phrase)
+            words = letter_words(phrase)
             currency = next((CURRENCY_WORDS[w] for w in words if w in CURRENCY_WORDS), None)
         exempt = any(w in m.group("rest").lower() for w in TABLE_EXCEPT)
         return scale, currency, exempt

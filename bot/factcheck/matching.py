@@ -1,0 +1,244 @@
+"""Pairing each claim figure with the evidence figure about the same subject, and the outcome.
+
+The share of the claim's weighted subject words found near an evidence figure must reach
+`MIN_SUBJECT`; the embedding similarity of the two subjects is a second signal among the best
+candidates. `_decide` is the order of safety the package docstring describes: a contradiction
+needs the same subject (`CONTRADICT_SUBJECT`) and the same period.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+
+from bot.factcheck.candidates import Candidate
+from bot.factcheck.subject import (
+    NAME_RE,
+    OTHER_CLAUSE,
+    claim_name_set,
+    clause_context,
+    content_stems,
+    describe_subject,
+    head_stem,
+    predicate_stems,
+    word_idf,
+)
+from bot.figures import TIME_KINDS, Comparison, Figure, compare, unit_family
+from bot.figures.tokens import detect_locale
+from bot.index import ReportIndex
+from bot.models import Outcome, VerdictKind
+from bot.text import fold
+
+MIN_SUBJECT = 0.45  # share of the claim's weighted subject words found near the evidence figure
+HEAD_PENALTY = 0.15  # "40 investors" against "two countries": different nouns after the figure
+PERIOD_BONUS = 0.25  # the evidence names a period that overlaps the claim's
+SUBJECT_BAND = 0.12  # candidates this close to the best one are about the same subject
+CONTRADICT_SUBJECT = 0.65  # a contradiction needs this much of the subject, not just a match
+AGREE_BAND = 0.05  # an agreeing candidate this close to the best one of its period decides
+EMBED_WEIGHT = 0.2  # weight of the subjects' embedding similarity
+EMBED_TOP = 8  # candidates whose subjects are embedded, per claim figure
+
+
+@dataclass
+class FigureCheck:
+    claim_figure: Figure
+    claim_period: Figure | None
+    claim_subject: str
+    candidate: Candidate | None = None
+    comparison: Comparison | None = None
+    outcome: Outcome | None = None
+    unaddressed: list[str] = field(default_factory=list)  # claim words the reports never use
+
+    @property
+    def status(self) -> VerdictKind:
+        if self.outcome == "agrees":
+            return "supported"
+        if self.outcome == "differs":
+            return "contradicted"
+        return "not_found"
+
+
+def match_figures(
+    index: ReportIndex,
+    claim: str,
+    targets: list[Figure],
+    claim_times: list[Figure],
+    figures: list[Figure],
+    candidates: list[Candidate],
+) -> list[FigureCheck]:
+    """Pair each claim figure with the evidence figure about the same subject, safest first."""
+    lang = detect_locale(claim)
+    words = content_stems(claim, lang)
+    spans = [(f.start, f.end) for f in figures]
+    name_spans = [
+        (m.start(), m.end())
+        for m in NAME_RE.finditer(claim)
+        if fold(m.group()) in claim_name_set(claim, figures)
+    ]
+    folded = {s: fold(claim[a:b]) for s, a, b in words}
+    idf = word_idf(index, sorted(set(folded.values())))
+    checks: list[FigureCheck] = []
+    used: set[int] = set()
+    for target in targets:
+        period = _claim_period(target, claim_times)
+        check_ = FigureCheck(target, period, describe_subject(claim, target, figures))
+        checks.append(check_)
+        context = clause_context(claim, words, target, spans + name_spans)
+        never = {s for s in context if idf.get(folded[s], 0) < 0}
+        # A word the reports never use as the figure's predicate is worded otherwise ("got 2%",
+        # "were cut"); anywhere else in its clause ("lithium exports reached") it says the claim
+        # is about something the reports do not cover: never contradicted.
+        predicate = never & predicate_stems(words, target, spans + name_spans, claim)
+        check_.unaddressed = sorted(
+            folded[s] for s in never - predicate if context[s] > OTHER_CLAUSE
+        )
+        top_idf = max((v for v in idf.values() if v > 0), default=1.0)
+        weights = {
+            s: w * (top_idf if s in never else idf.get(folded[s], 1.0))
+            for s, w in context.items()
+            if s not in predicate
+        }
+        total = sum(weights.values())
+        if total == 0:
+            continue
+        head = head_stem(claim, target.end, lang)
+        scored: list[tuple[float, int]] = []
+        for ci, cand in enumerate(candidates):
+            if ci in used or unit_family(cand.figure) != unit_family(target):
+                continue
+            score = sum(w * min(1.0, cand.context.get(s, 0.0)) for s, w in weights.items()) / total
+            if head and cand.head and head != cand.head:
+                score -= HEAD_PENALTY
+            if score < MIN_SUBJECT:
+                continue
+            cand.subject_score = score
+            if period is not None and cand.period is not None and compare(period, cand.period).same:
+                score += PERIOD_BONUS
+            scored.append((score - 0.002 * cand.rank, ci))  # ties go to the better-ranked passage
+        if not scored:
+            continue
+        scored.sort(key=lambda x: -x[0])
+        scored = _rerank_by_embedding(index, check_.claim_subject, scored, candidates)
+        best = scored[0][0]
+        tier: list[tuple[float, Candidate]] = []
+        spans_seen: set[tuple[str, tuple[int, int]]] = set()
+        for score, ci in scored:
+            cand = candidates[ci]
+            key = (cand.doc_id, cand.span)
+            if score < best - SUBJECT_BAND or (not cand.in_table and key in spans_seen):
+                continue  # another figure of the same sentence measures something else
+            spans_seen.add(key)
+            tier.append((score, cand))
+        _decide(check_, tier)
+        if check_.outcome == "differs" and check_.unaddressed:
+            check_.outcome = "unaddressed"
+        if check_.candidate is not None:
+            used.add(candidates.index(check_.candidate))
+    return checks
+
+
+def _claim_period(target: Figure, claim_times: list[Figure]) -> Figure | None:
+    """The claim's period for a figure: its nearest time figure."""
+    if not claim_times or target.kind in TIME_KINDS:
+        return None
+    return min(claim_times, key=lambda t: abs(t.start - target.start))
+
+
+def _rerank_by_embedding(
+    index: ReportIndex,
+    subject: str,
+    scored: list[tuple[float, int]],
+    candidates: list[Candidate],
+) -> list[tuple[float, int]]:
+    """Add the embedding similarity of the claim's subject and each top candidate's."""
+    top = scored[:EMBED_TOP]
+    if len(top) < 2:
+        return scored
+    vectors = _subject_vectors(index, [subject] + [candidates[ci].subject for _, ci in top])
+    sims = vectors[1:] @ vectors[0]
+    rescored = [(s + EMBED_WEIGHT * float(sim), ci) for (s, ci), sim in zip(top, sims, strict=True)]
+    rescored.sort(key=lambda x: -x[0])
+    return rescored + scored[EMBED_TOP:]
+
+
+SUBJECT_CHARS = 240  # a subject's first characters are embedded (labels are short, sentences not)
+
+
+def _subject_vectors(index: ReportIndex, texts: list[str]) -> np.ndarray:
+    """Unit vectors of subjects, each text embedded once per index (one model call for the new)."""
+    cache = index._cache.setdefault("factcheck:subjects", {})
+    keys = [t[:SUBJECT_CHARS] for t in texts]
+    new = list(dict.fromkeys(k for k in keys if k not in cache))
+    if new:
+        if len(cache) > 20_000:
+            cache.clear()
+        encoded = np.asarray(index.embedder.encode(new), dtype=np.float32)
+        norms = np.linalg.norm(encoded, axis=1)
+        norms[norms == 0] = 1.0
+        cache.update(zip(new, encoded / norms[:, None], strict=True))
+    return np.stack([cache[k] for k in keys])
+
+
+def _decide(check_: FigureCheck, tier: list[tuple[float, Candidate]]) -> None:
+    """The outcome for one claim figure among candidates about the same subject (best first).
+
+    A claim with no period is compared with what the report states, whatever its period; an
+    agreeing candidate counts only if it is as good a match as the best one (`AGREE_BAND`),
+    so a goal ("path towards USD 30 billion") does not confirm a claim about actual exports
+    that a better-matched sentence contradicts.
+    """
+    target, period = check_.claim_figure, check_.claim_period
+    same: list[tuple[float, Candidate]] = []
+    unknown: list[tuple[float, Candidate]] = []
+    other: list[tuple[float, Candidate]] = []
+    for score, cand in tier:
+        if period is None or cand.period is None:
+            if cand.aligned:
+                (same if period is None else unknown).append((score, cand))
+        elif compare(period, cand.period).same:
+            same.append((score, cand))
+        else:
+            other.append((score, cand))
+    comparisons = {id(c): _compare(target, c.figure) for _, c in tier}
+    for group, differ_outcome in ((same, "differs"), (unknown, None)):
+        if not group:
+            continue
+        top = group[0][0]
+        agreeing = [c for s, c in group if comparisons[id(c)].same and s >= top - AGREE_BAND]
+        if agreeing:
+            _set(check_, agreeing[0], comparisons[id(agreeing[0])], "agrees")
+            return
+        if differ_outcome:
+            best = group[0][1]
+            strong = best.subject_score >= CONTRADICT_SUBJECT
+            _set(check_, best, comparisons[id(best)], "differs" if strong else "weak_subject")
+            return
+    if other:
+        agreeing = [c for _, c in other if comparisons[id(c)].same]
+        pick = agreeing[0] if agreeing else other[0][1]
+        _set(check_, pick, comparisons[id(pick)], "other_period")
+    elif unknown:
+        best = unknown[0][1]
+        _set(check_, best, comparisons[id(best)], "no_period")
+
+
+def _set(check_: FigureCheck, cand: Candidate, comparison: Comparison, outcome: Outcome) -> None:
+    check_.candidate, check_.comparison, check_.outcome = cand, comparison, outcome
+
+
+def _compare(claim: Figure, evidence: Figure) -> Comparison:
+    """`compare`, reading an accounting negative "(1,577)" as the amount when the claim is positive.
+
+    Tables put outflows in parentheses ("Purchases of PP&E (1,577)"); a claim that 3M spent
+    $1.58 billion on PP&E states the amount, not its sign.
+    """
+    if evidence.value < 0 and claim.value > 0 and "(" in evidence.text:
+        flipped = replace(
+            evidence,
+            value=-evidence.value,
+            low=None if evidence.high is None else -evidence.high,
+            high=None if evidence.low is None else -evidence.low,
+        )
+        return compare(claim, flipped)
+    return compare(claim, evidence)

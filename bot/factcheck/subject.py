@@ -1,0 +1,169 @@
+"""How `check` reads words: the claim's subject, names and predicate, and the words around a figure.
+
+Words count by general morphology (Snowball stems, `bot.text.stem`), weighted by how close they
+sit to the figure (`weigh_by_distance`) and by how rare they are in the index (`word_idf`).
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import re
+
+from bot import lexical
+from bot.figures import Figure
+from bot.figures.vocabulary import FRAME_WORDS
+from bot.index import ReportIndex
+from bot.text import STOPWORDS, fold, letter_matches, letter_words, stem
+from bot.text import words as word_tokens
+
+CONTEXT_DECAY = 6  # a claim word this many words from the figure counts half
+OTHER_CLAUSE = 0.3  # claim words in another clause than the figure ("..., of which X got 2%")
+NAME_RE = re.compile(r"[^\W_][\w&]*(?:['’]s)?")
+
+
+def content_stems(text: str, lang: str) -> list[tuple[str, int, int]]:
+    """(stem, start, end) of the content words of `text`."""
+    out = []
+    for m in letter_matches(text):
+        w = fold(m.group())
+        if len(w) < 2 or w in STOPWORDS or w in FRAME_WORDS:
+            continue
+        out.append((stem(w, lang), m.start(), m.end()))
+    return out
+
+
+def weigh_by_distance(
+    words: list[tuple[str, int, int]],
+    start: int,
+    end: int,
+    skip: list[tuple[int, int]],
+    decay: float = CONTEXT_DECAY,
+) -> dict[str, float]:
+    """Stem -> weight by closeness (in words) to the figure at [start, end)."""
+    kept = [w for w in words if not any(a <= w[1] < b for a, b in skip)]
+    before = [w for w in kept if w[2] <= start]
+    after = [w for w in kept if w[1] >= end]
+    out: dict[str, float] = {}
+    for distance, (s, _, _) in [*enumerate(reversed(before)), *enumerate(after)]:
+        out[s] = max(out.get(s, 0.0), 1.0 / (1 + distance / decay))
+    return out
+
+
+def head_stem(text: str, end: int, lang: str) -> str | None:
+    """The stem of the content word right after a figure ("65,000 professionals")."""
+    rest = text[end:]
+    word = rest.lstrip(" \t")
+    m = next(letter_matches(word), None) if len(word) < len(rest) else None
+    if m is None or m.start() != 0:
+        return None
+    w = fold(m.group())
+    if w in STOPWORDS or w in FRAME_WORDS or len(w) < 2:
+        return None
+    return stem(w, lang)
+
+
+def claim_names(claim: str, figures: list[Figure]) -> list[str]:
+    """Names in the claim (capitalised words, "3M"), folded: the evidence's document must have them."""
+    names = []
+    spans = [(f.start, f.end) for f in figures]
+    for m in NAME_RE.finditer(claim):
+        word = re.sub(r"['’]s$", "", m.group())
+        if any(a <= m.start() < b for a, b in spans) or not word[0].isupper():
+            continue
+        first = claim[: m.start()].strip() == ""
+        possessive = m.group() != word
+        if first and not possessive and not word.isupper() and not any(c.isdigit() for c in word):
+            continue
+        folded = fold(word)
+        if folded in STOPWORDS or folded in FRAME_WORDS:
+            continue
+        names.append(folded)
+    return names
+
+
+def claim_name_set(claim: str, figures: list[Figure]) -> set[str]:
+    return set(claim_names(claim, figures))
+
+
+def describe_subject(claim: str, fig: Figure, figures: list[Figure]) -> str:
+    """The words of the claim that say what `fig` measures, for explanations."""
+    head = claim[: fig.start]
+    for other in figures:
+        if other.end <= fig.start:
+            head = head[: other.start] + " " + head[other.end :]
+    head = re.split(r"[,;:]|\b(?:that|which|who|que)\b", head)[-1]
+    words = head.split()
+    while words and (fold(words[-1]) in STOPWORDS or fold(words[-1]) in FRAME_WORDS):
+        words.pop()
+    if len(letter_words(" ".join(words))) >= 2:
+        return " ".join(words).strip(" '’")
+    tail = claim[fig.end :]
+    words = []
+    for w in tail.split():
+        if words and fold(w.strip(".,;")) in STOPWORDS:
+            break
+        words.append(w.strip(".,;"))
+    return " ".join(words) or claim
+
+
+def word_idf(index: ReportIndex, words: list[str]) -> dict[str, float]:
+    """Inverse document frequency of folded claim words in the index; -1 if never used.
+
+    A word counts as used when the index has it or a word sharing all but its last two letters
+    ("african" and "africa").
+    """
+    n = max(index.vectors.ntotal, 1)
+    out = {}
+    for word, terms in zip(words, lexical.word_stems(words), strict=True):
+        df = min((lexical.df(index, t) for t in terms), default=0)
+        if df == 0 and terms and len(terms[0]) >= 6:
+            df = sum(d for _, d in lexical.prefix_terms(index, terms[0][:-2]))
+        out[word] = -1.0 if df == 0 else math.log(1 + n / df)
+    return out
+
+
+def clause_context(
+    claim: str, words: list[tuple[str, int, int]], target: Figure, skip: list[tuple[int, int]]
+) -> dict[str, float]:
+    """Claim words by closeness to the figure; words of other clauses count `OTHER_CLAUSE`."""
+    cuts = [m.start() for m in re.finditer(r"[,;:—–()]", claim)]
+    clause = bisect.bisect_right(cuts, target.start)
+    own = [w for w in words if bisect.bisect_right(cuts, w[1]) == clause]
+    rest = [w for w in words if bisect.bisect_right(cuts, w[1]) != clause]
+    context = weigh_by_distance(own, target.start, target.end, skip)
+    for s, w in weigh_by_distance(rest, target.start, target.end, skip).items():
+        context[s] = max(context.get(s, 0.0), w * OTHER_CLAUSE)
+    return context
+
+
+def predicate_stems(
+    words: list[tuple[str, int, int]], target: Figure, skip: list[tuple[int, int]], claim: str
+) -> set[str]:
+    """The stems of a figure's predicate: the content word right before it ("grew 21%") and the
+    last one of its clause after it ("positions were cut")."""
+    kept = [w for w in words if not any(a <= w[1] < b for a, b in skip)]
+    before = [w[0] for w in kept if w[2] <= target.start]
+    cut = re.search(r"[,;:—–()]", claim[target.end :])
+    stop = target.end + cut.start() if cut else len(claim)
+    after = [w[0] for w in kept if target.end <= w[1] < stop]
+    return set(before[-1:] + after[-1:])
+
+
+def mentions_name(words: list[str], name: str) -> bool:
+    """The document has the name, or a word sharing all but its last two letters ("africa")."""
+    prefix = name[:-2] if len(name) >= 6 else name
+    k = bisect.bisect_left(words, prefix)
+    if k < len(words) and words[k] == name:
+        return True
+    return len(name) >= 6 and k < len(words) and words[k].startswith(prefix)
+
+
+def document_words(index: ReportIndex, doc_id: str) -> list[str]:
+    """The folded words of a document with its title and publisher, sorted, once per index."""
+    key = f"factcheck:words:{doc_id}"
+    if key not in index._cache:
+        doc = index.document_cached(doc_id)
+        text = fold(" ".join([doc["title"] or "", doc["publisher"] or "", doc["text"]]))
+        index._cache[key] = sorted(set(word_tokens(text)))
+    return index._cache[key]
