@@ -69,7 +69,9 @@ def _fts_bm25(
         return []
     where, args = "", [" OR ".join(parts)]
     if allowed is not None:
-        where = " AND rowid IN (SELECT value FROM json_each(?))"
+        # `+rowid`: a filter on the matches. A bare `rowid IN` is handed to FTS5, which then
+        # runs the whole MATCH once per allowed row (0.8 s for one 1,200-chunk filing).
+        where = " AND +rowid IN (SELECT value FROM json_each(?))"
         args.append(json.dumps(sorted(allowed)))
     rows = index.db.execute(
         "SELECT rowid, -bm25(chunks_fts) FROM chunks_fts WHERE chunks_fts MATCH ?"

@@ -156,7 +156,9 @@ class VerifyResult:
 
 
 VerdictKind = Literal["supported", "contradicted", "not_found"]
-Outcome = Literal["agrees", "differs", "other_period", "no_period", "unaddressed", "weak_subject"]
+Outcome = Literal[
+    "agrees", "differs", "other_period", "no_period", "unaddressed", "weak_subject", "conflicting"
+]
 
 
 @dataclass
@@ -170,7 +172,8 @@ class Evidence:
     period, another figure: a contradiction), `other_period` (the report gives the figure for
     another period), `no_period` (the report states no period for it) or `unaddressed` (the
     claim names something the reports never mention) or `weak_subject` (the closest figure
-    matches the claim's subject too loosely to contradict it); only `differs` contradicts.
+    matches the claim's subject too loosely to contradict it) or `conflicting` (the report also
+    gives, for the same subject and period, a figure that agrees); only `differs` contradicts.
     """
 
     quote: str

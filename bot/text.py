@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterator
+from functools import lru_cache
 from pathlib import Path
 
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -111,11 +112,13 @@ _STEMMERS: dict[str, object] = {}
 _LANGUAGES = {"en": "english", "es": "spanish"}
 
 
+@lru_cache(maxsize=200_000)
 def stem(word: str, lang: str = "en") -> str:
     """The Snowball stem of one folded word in English ("en") or Spanish ("es").
 
     The one stemmer of the project outside FTS5: general morphology from the Snowball
-    project, not lists written for particular reports.
+    project, not lists written for particular reports. Memoised: the pure-Python stemmer
+    takes about 0.1 ms a word, and a fact-check stems the same report words again and again.
     """
     return _stemmer(lang).stemWord(word)
 

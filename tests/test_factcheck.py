@@ -229,3 +229,67 @@ def test_checks_on_a_real_10k(tenk_index) -> None:
     assert "2017" in verdict.explanation and "USD -1.373 billion" in verdict.explanation
     other = check(tenk_index, cases[3][1])
     assert other.evidence and other.evidence[0].outcome == "other_period"
+
+
+# A small filing written for the safety rules below: a table with a stated scale, one subject
+# given two figures for one period, and a word ("global") that starts like a company's name.
+SAFETY_REPORT = """Acme Corp annual report for the fiscal year ended December 31, 2021
+
+Consolidated balance sheet (Dollars in millions)
+
+2021 2020
+Current portion of long-term debt 43 158
+Total assets 36,500 35,100
+
+Acme's net revenue was $32.3 billion in 2021. Acme's net revenue, on a managed basis, was $33.1 billion in 2021.
+
+Global demand for industrial widgets grew 12% in 2021. Acme employed 12,000 people at December 31, 2021.
+"""
+
+
+@pytest.fixture(scope="module")
+def safety_index(tmp_path_factory, hash_embedder):
+    from bot.index import ReportIndex
+    from bot.ingest import ingest
+
+    folder = tmp_path_factory.mktemp("safety")
+    report = folder / "acme-2021.txt"
+    report.write_text(SAFETY_REPORT, encoding="utf-8")
+    ingest(folder / "index", [report], embedder=hash_embedder)
+    return ReportIndex.open(folder / "index", hash_embedder)
+
+
+@pytest.mark.parametrize(
+    ("expected", "claim"),
+    [
+        ("contradicted", "Acme's total assets were $30 billion in 2021."),
+        ("supported", "Acme's total assets were $36.5 billion in 2021."),
+        # The row is about the current portion: it does not contradict a claim about all debt.
+        ("not_found", "Acme's long-term debt was $5 billion in 2021."),
+        ("contradicted", "Acme's net revenue was $40 billion in 2021."),
+        # The report gives both 32.3 and, less plainly, 33.1: 33.1 is not contradicted.
+        ("not_found", "Acme's net revenue was $33.1 billion in 2021."),
+        # "Globant" is not "global": a company the report never names is not addressed.
+        ("not_found", "Globant employed 20,000 people at December 31, 2021."),
+        ("contradicted", "Acme employed 20,000 people at December 31, 2021."),
+        # December 31, 2021 ends where January 2022 begins.
+        ("not_found", "Acme employed 20,000 people in January 2022."),
+    ],
+)
+def test_contradictions_need_the_same_subject_and_period(safety_index, expected, claim) -> None:
+    verdict = check(safety_index, claim)
+    assert verdict.verdict == expected, verdict.explanation
+
+
+def test_conflicting_figures_are_both_quoted(safety_index) -> None:
+    verdict = check(safety_index, "Acme's net revenue was $33.1 billion in 2021.")
+    assert verdict.evidence[0].outcome == "conflicting"
+    assert "$32.3 billion" in verdict.explanation and "$33.1 billion" in verdict.explanation
+
+
+def test_a_word_counts_as_used_only_through_a_variant(safety_index) -> None:
+    from bot.factcheck.subject import word_idf
+
+    idf = word_idf(safety_index, ["globant", "globally", "widget", "revenues", "acme"])
+    assert idf["globant"] == -1.0  # starts like "global", but is not a form of it
+    assert all(idf[w] > 0 for w in ("globally", "widget", "revenues", "acme"))

@@ -110,6 +110,14 @@ def explain_check(check_: FigureCheck, evidence: Evidence) -> str:
             f"says {claimed}{claim_about}{claim_period}, but the two may not measure the same "
             "thing, so it is neither supported nor contradicted."
         )
+    if check_.outcome == "conflicting" and check_.agreeing is not None:
+        also = format_value(check_.agreeing.figure)
+        return (
+            f"{cite}. The report says {said}{about}{period}, but it also says “"
+            f"{check_.agreeing_quote}”, {also}; the claim says {claimed}{claim_about}"
+            f"{claim_period}, which agrees with the second, so it is neither supported nor "
+            "contradicted."
+        )
     if check_.outcome == "no_period":
         return (
             f"{cite}. The report gives {said}{about} without saying for what period; the claim "

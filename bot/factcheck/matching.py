@@ -38,6 +38,10 @@ CONTRADICT_SUBJECT = 0.65  # a contradiction needs this much of the subject, not
 AGREE_BAND = 0.05  # an agreeing candidate this close to the best one of its period decides
 EMBED_WEIGHT = 0.2  # weight of the subjects' embedding similarity
 EMBED_TOP = 8  # candidates whose subjects are embedded, per claim figure
+# A contradicting table row's label may say little the claim does not: this share of the
+# label's words (weighted by rarity) must be the claim's ("Current portion of long-term debt"
+# does not contradict a claim about long-term debt).
+LABEL_COVERAGE = 0.7
 
 
 @dataclass
@@ -49,6 +53,8 @@ class FigureCheck:
     comparison: Comparison | None = None
     outcome: Outcome | None = None
     unaddressed: list[str] = field(default_factory=list)  # claim words the reports never use
+    agreeing: Candidate | None = None  # `conflicting`: the other figure, which agrees
+    agreeing_quote: str = ""  # and its sentence or row, as the report words it
 
     @property
     def status(self) -> VerdictKind:
@@ -133,6 +139,8 @@ def match_figures(
         _decide(check_, tier)
         if check_.outcome == "differs" and check_.unaddressed:
             check_.outcome = "unaddressed"
+        if check_.outcome == "differs":
+            _guard_contradiction(index, check_, [candidates[ci] for _, ci in scored], words)
         if check_.candidate is not None:
             used.add(candidates.index(check_.candidate))
     return checks
@@ -221,6 +229,57 @@ def _decide(check_: FigureCheck, tier: list[tuple[float, Candidate]]) -> None:
     elif unknown:
         best = unknown[0][1]
         _set(check_, best, comparisons[id(best)], "no_period")
+
+
+def _guard_contradiction(
+    index: ReportIndex,
+    check_: FigureCheck,
+    ranked: list[Candidate],
+    claim_words: list[tuple[str, int, int]],
+) -> None:
+    """Keep a contradiction only if nothing weakens it: a table row's label must not say more
+    than the claim (`LABEL_COVERAGE`), and no other figure the reports give for the same subject
+    and period may agree with the claim (then the reports give both: `conflicting`)."""
+    cand = check_.candidate
+    assert cand is not None
+    if cand.in_table and _label_coverage(index, cand.subject, claim_words) < LABEL_COVERAGE:
+        check_.outcome = "weak_subject"
+        return
+    period = check_.claim_period
+    for other in ranked:
+        if other is cand or not other.aligned or other.subject_score < CONTRADICT_SUBJECT:
+            continue
+        if not other.in_table and (other.doc_id, other.span) == (cand.doc_id, cand.span):
+            continue  # another figure of the same sentence measures something else
+        if (
+            period is not None
+            and other.period is not None
+            and not compare(period, other.period).same
+        ):
+            continue
+        if _compare(check_.claim_figure, other.figure).same:
+            check_.outcome, check_.agreeing = "conflicting", other
+            text = index.document_cached(other.doc_id)["text"]
+            check_.agreeing_quote = text[other.span[0] : other.span[1]]
+            return
+
+
+def _label_coverage(
+    index: ReportIndex, label: str, claim_words: list[tuple[str, int, int]]
+) -> float:
+    """The share of a row label's content words, weighted by their rarity, that the claim has."""
+    lang = detect_locale(label)
+    words = content_stems(label, lang)
+    if not words:
+        return 1.0
+    claim_stems = {s for s, _, _ in claim_words}
+    folded = [fold(label[a:b]) for _, a, b in words]
+    idf = word_idf(index, sorted(set(folded)))
+    weights = [(s, max(idf[w], 0.0)) for (s, _, _), w in zip(words, folded, strict=True)]
+    total = sum(w for _, w in weights)
+    if total == 0:
+        return 1.0
+    return sum(w for s, w in weights if s in claim_stems) / total
 
 
 def _set(check_: FigureCheck, cand: Candidate, comparison: Comparison, outcome: Outcome) -> None:

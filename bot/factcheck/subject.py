@@ -110,17 +110,25 @@ def describe_subject(claim: str, fig: Figure, figures: list[Figure]) -> str:
 def word_idf(index: ReportIndex, words: list[str]) -> dict[str, float]:
     """Inverse document frequency of folded claim words in the index; -1 if never used.
 
-    A word counts as used when the index has it or a word sharing all but its last two letters
-    ("african" and "africa").
+    A word counts as used when the index has it or a variant (`variant`: "african" and
+    "africa"), not merely a word that starts alike ("globant" is not "global").
     """
     n = max(index.vectors.ntotal, 1)
     out = {}
     for word, terms in zip(words, lexical.word_stems(words), strict=True):
         df = min((lexical.df(index, t) for t in terms), default=0)
         if df == 0 and terms and len(terms[0]) >= 6:
-            df = sum(d for _, d in lexical.prefix_terms(index, terms[0][:-2]))
+            term = terms[0]
+            found = lexical.prefix_terms(index, term[:-2])
+            df = sum(d for t, d in found if variant(term, t))
         out[word] = -1.0 if df == 0 else math.log(1 + n / df)
     return out
+
+
+def variant(a: str, b: str) -> bool:
+    """One word is the other with at most two more letters at the end ("africa", "african")."""
+    short, long_ = sorted((a, b), key=len)
+    return long_.startswith(short) and len(long_) - len(short) <= 2
 
 
 def clause_context(
@@ -151,12 +159,20 @@ def predicate_stems(
 
 
 def mentions_name(words: list[str], name: str) -> bool:
-    """The document has the name, or a word sharing all but its last two letters ("africa")."""
-    prefix = name[:-2] if len(name) >= 6 else name
-    k = bisect.bisect_left(words, prefix)
+    """The document (its sorted folded `words`) has the name or, for a name of six letters or
+    more, a variant of it (`variant`: "africa" for "african")."""
+    k = bisect.bisect_left(words, name)
     if k < len(words) and words[k] == name:
         return True
-    return len(name) >= 6 and k < len(words) and words[k].startswith(prefix)
+    if len(name) < 6:
+        return False
+    prefix = name[:-2]
+    k = bisect.bisect_left(words, prefix)
+    while k < len(words) and words[k].startswith(prefix):
+        if variant(name, words[k]):
+            return True
+        k += 1
+    return False
 
 
 def document_words(index: ReportIndex, doc_id: str) -> list[str]:

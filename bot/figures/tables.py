@@ -174,7 +174,7 @@ def read_row(text: str, start: int, end: int, limit: int = 0) -> list[TableFigur
         return []
     own = parse_figures(label) if label else []
     row_period = own[0] if len(own) == 1 and own[0].kind in TIME_KINDS else None
-    top = max(0, header_at - SCALE_LOOKBACK)
+    top = _scale_top(text, above, header_at)
     header_lines = [text[a:b] for a, b in above[top : header_at + 1]]
     if not periods:  # no header of periods: the table's words are the lines above without figures
         header_lines = [text[a:b] for a, b in above if not parse_figures(text[a:b])][
@@ -213,6 +213,19 @@ def read_row(text: str, start: int, end: int, limit: int = 0) -> list[TableFigur
             )
         )
     return out
+
+
+def _scale_top(text: str, above: list[tuple[int, int]], header_at: int) -> int:
+    """Where the search for a table's stated scale starts: `SCALE_LOOKBACK` lines above its
+    header, not counting blank lines and the one- or two-word pieces of a column header that
+    the PDF broke over lines ("Year", "Ended", "December", "31,")."""
+    counted, k = 0, header_at
+    while k > 0 and counted < SCALE_LOOKBACK:
+        k -= 1
+        a, b = above[k]
+        if len(text[a:b].split()) > 2:
+            counted += 1
+    return k
 
 
 def _stated_scale(lines: list[str]) -> tuple[float, str | None, bool]:

@@ -7,6 +7,7 @@ decimal years (`value` and `low` the start, `high` the exclusive end), so Q2 202
 
 from __future__ import annotations
 
+import calendar
 import re
 
 from bot.figures.tokens import Text
@@ -163,8 +164,15 @@ def _time_match(t: Text, name: str, m: re.Match[str]) -> Figure | None:
         day = int(g["d"])
         if not (1 <= month <= 12 and 1 <= day <= 31):
             return None
-        low = int(g["y"]) + (month - 1) / 12 + (day - 1) / 365.25
-        return time_figure(t, start, end, "date", low, low + 1 / 365.25)
+        year = int(g["y"])
+        days = calendar.monthrange(year, month)[1]
+        if day > days:
+            return None  # "February 30"
+        # On the months' scale that periods and quarters use, so December 31 ends where
+        # January begins, and March 1 lies in March.
+        low = year + (month - 1 + (day - 1) / days) / 12
+        high = year + (month - 1 + day / days) / 12
+        return time_figure(t, start, end, "date", low, high)
     if name == "month":
         month = MONTHS[g["m"].lower().rstrip(".")]
         if g["m"].lower().rstrip(".") in LOWERCASE_MONTH_IS_WORD and not g["m"][0].isupper():
