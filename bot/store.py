@@ -133,6 +133,12 @@ def _m0007(db: sqlite_utils.Database) -> None:
     db.execute("CREATE VIRTUAL TABLE chunks_fts_vocab USING fts5vocab(chunks_fts, 'row')")
 
 
+@migrations(name="0008_figure_values")
+def _m0008(db: sqlite_utils.Database) -> None:
+    # The fact-checker looks figures up by value (`factcheck.candidates.chunks_stating`).
+    db.table("figures").create_index(["value"], if_not_exists=True)
+
+
 def refresh_vocab(db: sqlite_utils.Database) -> None:
     with db.atomic():
         db.execute("DELETE FROM vocab")

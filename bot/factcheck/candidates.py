@@ -9,9 +9,10 @@ import re
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bot.answering import Mode, search
+from bot.answering import Mode, allowed_chunks, search
 from bot.factcheck.subject import (
     content_stems,
+    describe_subject,
     document_words,
     head_stem,
     mentions_name,
@@ -20,11 +21,14 @@ from bot.factcheck.subject import (
 from bot.figures import TIME_KINDS, Figure, parse_figures
 from bot.figures.tables import read_row
 from bot.figures.tokens import detect_locale
+from bot.figures.types import APPROXIMATE_TOLERANCE
 from bot.index import ReportIndex
 from bot.models import SearchFilter
 from bot.text import sentence_spans
 
 SEARCH_LIMIT = 20  # passages retrieved per query
+VALUE_LOOKUP_LIMIT = 30  # chunks that state a claim figure, taken besides the retrieved ones
+STATED_SCALES = (1.0, 1e3, 1e6, 1e9)  # a figure read as written, in thousands, millions, billions
 EVIDENCE_DECAY = 12  # the same in the reports' longer sentences
 CONTEXT_WEIGHT = 0.4  # words of the table header and title, or of the sentences before
 
@@ -88,28 +92,77 @@ def gather_candidates(
     for f in sorted(claim_figures, key=lambda f: -f.start):
         words_only = words_only[: f.start] + " " + words_only[f.end :]
     ranked: dict[int, int] = {}
-    # The claim as written (hybrid), and its words without the figures (lexical: one model
+    # The claim as written (hybrid), its words without the figures, and each figure's subject
+    # on its own ("Verizon's inventories": a table row's label is short) (lexical: one model
     # call per claim is the budget).
-    queries: tuple[tuple[str, Mode], ...] = ((claim, "hybrid"), (words_only, "lexical"))
+    subjects = [
+        describe_subject(claim, f, claim_figures) for f in claim_figures if f.kind not in TIME_KINDS
+    ]
+    queries: list[tuple[str, Mode]] = [(claim, "hybrid"), (words_only, "lexical")]
+    queries += [(s, "lexical") for s in dict.fromkeys(subjects) if s != claim]
     for query, mode in queries:
         if not re.search(r"\w", query):
             continue
         hits = search(index, query, limit=SEARCH_LIMIT, mode=mode, filters=filters)
         for rank, hit in enumerate(hits):
             ranked[hit.chunk_id] = min(ranked.get(hit.chunk_id, rank), rank)
+    # And the passages that state the claim's figure itself, in whatever scale: a table row
+    # ("Inventories 3,055") is rarely among the best passages for the claim's words.
+    # Only their lines that hold the figure are read.
+    stating: dict[int, list[int]] = {}
+    for fig in claim_figures:
+        for chunk_id, offset in chunks_stating(index, fig, filters):
+            if chunk_id not in ranked or chunk_id in stating:
+                stating.setdefault(chunk_id, []).append(offset)
+                ranked.setdefault(chunk_id, SEARCH_LIMIT)
     seen: set[tuple[str, int]] = set()
     out: list[Candidate] = []
     for row in sorted(index.chunks(list(ranked)), key=lambda r: ranked[r["id"]]):
         doc = index.document_cached(row["doc_id"])
         text, base = doc["text"], row["start"]
         lang = detect_locale(row["text"])
-        for a, b in line_spans(text, base, row["end"]):
+        lines = line_spans(text, base, row["end"])
+        if row["id"] in stating:
+            offsets = stating[row["id"]]
+            lines = [(a, b) for a, b in lines if any(a <= o < b for o in offsets)]
+        for a, b in lines:
             cells = read_row(text, a, b, page_start_of(doc, a))
             if cells:
                 out += _row_candidates(cells, text, a, b, row, ranked, lang, seen)
             else:
                 out += _sentence_candidates(index, text, a, b, row, ranked, lang, seen)
     return out
+
+
+def chunks_stating(
+    index: ReportIndex, fig: Figure, filters: SearchFilter | None
+) -> list[tuple[int, int]]:
+    """(chunk id, document offset) of figures equal to `fig` within its rounding, read as
+    written or in thousands, millions or billions, sign aside (tables state "in millions" and
+    put outflows in parentheses); at most `VALUE_LOOKUP_LIMIT` chunks, within `filters`."""
+    if fig.kind in TIME_KINDS or fig.qualifier not in ("exact", "approximate") or not fig.value:
+        return []
+    half = max(fig.precision, abs(fig.value) * 1e-9) / 2
+    if fig.qualifier == "approximate":
+        half = max(half, abs(fig.value) * APPROXIMATE_TOLERANCE)  # as `compare`
+    scales = (1.0,) if fig.unit == "%" else STATED_SCALES
+    clauses: list[str] = []
+    args: list[float | str] = []
+    for scale in scales:
+        for sign in (1, -1):
+            low, high = sorted(
+                (sign * (fig.value - half) / scale, sign * (fig.value + half) / scale)
+            )
+            clauses.append("value BETWEEN ? AND ?")
+            args += [low, high]
+    sql = f'SELECT chunk_id, "start" FROM figures WHERE ({" OR ".join(clauses)})'
+    if filters is not None and filters.doc_ids:
+        sql += f" AND doc_id IN ({','.join('?' * len(filters.doc_ids))})"
+        args += list(filters.doc_ids)
+    allowed = allowed_chunks(index, filters)
+    found = [(c, o) for c, o in index.db.execute(sql, args) if allowed is None or c in allowed]
+    keep = set(list(dict.fromkeys(c for c, _ in found))[:VALUE_LOOKUP_LIMIT])
+    return [(c, o) for c, o in found if c in keep]
 
 
 def line_spans(text: str, start: int, end: int) -> list[tuple[int, int]]:

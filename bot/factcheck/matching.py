@@ -14,13 +14,13 @@ import numpy as np
 
 from bot.factcheck.candidates import Candidate
 from bot.factcheck.subject import (
-    NAME_RE,
     OTHER_CLAUSE,
-    claim_name_set,
     clause_context,
     content_stems,
     describe_subject,
     head_stem,
+    is_change,
+    name_spans,
     predicate_stems,
     word_idf,
 )
@@ -42,6 +42,7 @@ EMBED_TOP = 8  # candidates whose subjects are embedded, per claim figure
 # label's words (weighted by rarity) must be the claim's ("Current portion of long-term debt"
 # does not contradict a claim about long-term debt).
 LABEL_COVERAGE = 0.7
+LABEL_EXTRA_WEIGHT = 0.2  # ranking: a row label's words the claim lacks count against it
 
 
 @dataclass
@@ -77,11 +78,7 @@ def match_figures(
     lang = detect_locale(claim)
     words = content_stems(claim, lang)
     spans = [(f.start, f.end) for f in figures]
-    name_spans = [
-        (m.start(), m.end())
-        for m in NAME_RE.finditer(claim)
-        if fold(m.group()) in claim_name_set(claim, figures)
-    ]
+    names = name_spans(claim, figures)
     folded = {s: fold(claim[a:b]) for s, a, b in words}
     idf = word_idf(index, sorted(set(folded.values())))
     checks: list[FigureCheck] = []
@@ -90,12 +87,12 @@ def match_figures(
         period = _claim_period(target, claim_times)
         check_ = FigureCheck(target, period, describe_subject(claim, target, figures))
         checks.append(check_)
-        context = clause_context(claim, words, target, spans + name_spans)
+        context = clause_context(claim, words, target, spans + names)
         never = {s for s in context if idf.get(folded[s], 0) < 0}
         # A word the reports never use as the figure's predicate is worded otherwise ("got 2%",
         # "were cut"); anywhere else in its clause ("lithium exports reached") it says the claim
         # is about something the reports do not cover: never contradicted.
-        predicate = never & predicate_stems(words, target, spans + name_spans, claim)
+        predicate = never & predicate_stems(words, target, spans + names, claim)
         check_.unaddressed = sorted(
             folded[s] for s in never - predicate if context[s] > OTHER_CLAUSE
         )
@@ -109,6 +106,7 @@ def match_figures(
         if total == 0:
             continue
         head = head_stem(claim, target.end, lang)
+        claim_stems = {s for s, _, _ in words}
         scored: list[tuple[float, int]] = []
         for ci, cand in enumerate(candidates):
             if ci in used or unit_family(cand.figure) != unit_family(target):
@@ -119,6 +117,8 @@ def match_figures(
             if score < MIN_SUBJECT:
                 continue
             cand.subject_score = score
+            if cand.in_table:  # of two rows with the claim's words, the one that says no more
+                score -= LABEL_EXTRA_WEIGHT * (1 - _label_share(cand, claim_stems))
             if period is not None and cand.period is not None and compare(period, cand.period).same:
                 score += PERIOD_BONUS
             scored.append((score - 0.002 * cand.rank, ci))  # ties go to the better-ranked passage
@@ -140,7 +140,8 @@ def match_figures(
         if check_.outcome == "differs" and check_.unaddressed:
             check_.outcome = "unaddressed"
         if check_.outcome == "differs":
-            _guard_contradiction(index, check_, [candidates[ci] for _, ci in scored], words)
+            ranked = [candidates[ci] for _, ci in scored]
+            _guard_contradiction(index, check_, ranked, words, head)
         if check_.candidate is not None:
             used.add(candidates.index(check_.candidate))
     return checks
@@ -236,18 +237,24 @@ def _guard_contradiction(
     check_: FigureCheck,
     ranked: list[Candidate],
     claim_words: list[tuple[str, int, int]],
+    claim_head: str | None,
 ) -> None:
-    """Keep a contradiction only if nothing weakens it: a table row's label must not say more
-    than the claim (`LABEL_COVERAGE`), and no other figure the reports give for the same subject
-    and period may agree with the claim (then the reports give both: `conflicting`)."""
+    """Keep a contradiction only if nothing weakens it: the report's figure is a level when the
+    claim's is ("a $311.5 million increase" is not an expense), a table row's label says no more
+    than the claim (`LABEL_COVERAGE`), and no other figure the reports give for the subject, for
+    the same period or one not stated, agrees with the claim (then the reports give both:
+    `conflicting`)."""
     cand = check_.candidate
     assert cand is not None
-    if cand.in_table and _label_coverage(index, cand.subject, claim_words) < LABEL_COVERAGE:
+    weak = is_change(cand.head) and not is_change(claim_head)
+    if weak or (
+        cand.in_table and _label_coverage(index, cand.subject, claim_words) < LABEL_COVERAGE
+    ):
         check_.outcome = "weak_subject"
         return
     period = check_.claim_period
     for other in ranked:
-        if other is cand or not other.aligned or other.subject_score < CONTRADICT_SUBJECT:
+        if other is cand or other.subject_score < CONTRADICT_SUBJECT:
             continue
         if not other.in_table and (other.doc_id, other.span) == (cand.doc_id, cand.span):
             continue  # another figure of the same sentence measures something else
@@ -262,6 +269,12 @@ def _guard_contradiction(
             text = index.document_cached(other.doc_id)["text"]
             check_.agreeing_quote = text[other.span[0] : other.span[1]]
             return
+
+
+def _label_share(cand: Candidate, claim_stems: set[str]) -> float:
+    """The share of a table row label's words that the claim has (unweighted: for ranking)."""
+    label = [s for s, w in cand.context.items() if w >= 1.0]
+    return sum(s in claim_stems for s in label) / len(label) if label else 1.0
 
 
 def _label_coverage(

@@ -12,7 +12,7 @@ import re
 
 from bot import lexical
 from bot.figures import Figure
-from bot.figures.vocabulary import FRAME_WORDS
+from bot.figures.vocabulary import CHANGE_NOUNS, FRAME_WORDS
 from bot.index import ReportIndex
 from bot.text import STOPWORDS, fold, letter_matches, letter_words, stem
 from bot.text import words as word_tokens
@@ -63,6 +63,14 @@ def head_stem(text: str, end: int, lang: str) -> str | None:
     return stem(w, lang)
 
 
+def is_change(head: str | None) -> bool:
+    """Whether a figure's head word (`head_stem`) makes it a change, not a level."""
+    return head is not None and head in _CHANGE_STEMS
+
+
+_CHANGE_STEMS = frozenset(stem(fold(w), lang) for w in CHANGE_NOUNS for lang in ("en", "es"))
+
+
 def claim_names(claim: str, figures: list[Figure]) -> list[str]:
     """Names in the claim (capitalised words, "3M"), folded: the evidence's document must have them."""
     names = []
@@ -73,7 +81,11 @@ def claim_names(claim: str, figures: list[Figure]) -> list[str]:
             continue
         first = claim[: m.start()].strip() == ""
         possessive = m.group() != word
-        if first and not possessive and not word.isupper() and not any(c.isdigit() for c in word):
+        # A capitalised first word is a name only if it looks like one, or runs on into one
+        # ("Best Buy's", "General Mills'").
+        follows = re.match(r" [A-Z][a-z][\w&]*", claim[m.end() :])  # "Buy", not "AI"
+        plain = not possessive and not word.isupper() and not any(c.isdigit() for c in word)
+        if first and plain and follows is None:
             continue
         folded = fold(word)
         if folded in STOPWORDS or folded in FRAME_WORDS:
@@ -84,6 +96,17 @@ def claim_names(claim: str, figures: list[Figure]) -> list[str]:
 
 def claim_name_set(claim: str, figures: list[Figure]) -> set[str]:
     return set(claim_names(claim, figures))
+
+
+def name_spans(claim: str, figures: list[Figure]) -> list[tuple[int, int]]:
+    """Where the claim's names stand ("Netflix's" included): not part of a figure's subject,
+    since the evidence's document must have them anyway."""
+    names = claim_name_set(claim, figures)
+    return [
+        (m.start(), m.end())
+        for m in NAME_RE.finditer(claim)
+        if fold(re.sub(r"['’]s$", "", m.group())) in names
+    ]
 
 
 def describe_subject(claim: str, fig: Figure, figures: list[Figure]) -> str:

@@ -213,3 +213,6 @@ CUES = {
     "the", "of", "and", "to", "in", "is", "for", "that", "with", "by", "was", "are", "million",
     "billion", "than", "from", "this", "its",
 }  # fmt: skip
+
+# Nouns that make the figure before them a change, not a level ("a $311.5 million increase")
+CHANGE_NOUNS = {"increase", "decrease", "rise", "decline", "drop", "fall", "growth", "reduction", "change", "jump"}  # fmt: skip

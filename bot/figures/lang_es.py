@@ -122,3 +122,6 @@ CUES = {
     "de", "la", "el", "los", "las", "que", "y", "en", "del", "por", "con", "para", "una",
     "millones", "mil", "según", "más", "se", "su", "fue", "es",
 }  # fmt: skip
+
+# Nouns that make the figure before them a change, not a level ("un aumento de 300 millones")
+CHANGE_NOUNS = {"aumento", "incremento", "disminución", "caída", "suba", "baja", "crecimiento", "reducción", "variación", "alza"}  # fmt: skip

@@ -99,6 +99,7 @@ DATE_LINK: tuple[str, ...] = _union("DATE_LINK")
 CUES = {code: lang.CUES for code, lang in LANGUAGES.items()}
 REFERENCE_WORDS: set[str] = _union("REFERENCE_WORDS")
 FRAME_WORDS: frozenset[str] = frozenset(_union("FRAME_WORDS"))
+CHANGE_NOUNS: frozenset[str] = frozenset(_union("CHANGE_NOUNS"))
 TABLE_SCALES: dict[str, float] = _union("TABLE_SCALES")
 TABLE_SCALE_INTRO: tuple[str, ...] = _union("TABLE_SCALE_INTRO")
 TABLE_EXCEPT: tuple[str, ...] = _union("TABLE_EXCEPT")
