@@ -111,3 +111,30 @@ def test_hyphenated_line_ends_are_rejoined(tmp_path: Path):
     path.write_bytes(bytes(pdf.output()))
     text = clean_pages(load(path).pages, reflow=True).text
     assert "quarterly estimates of revenue" in text
+
+
+@pytest.mark.parametrize(
+    ("cover", "company"),
+    [
+        # PDFium's text of the MGM Resorts 2018 10-K cover: a word a line, small capitals apart
+        (
+            "Commission\nFile\nNo.\n001-10362\nMGM\nR\nESORTS I\nNTERNATIONAL\n"
+            "(Exact name of Registrant as specified in its charter)\nDELAWARE",
+            "MGM RESORTS INTERNATIONAL",
+        ),
+        (
+            "Commission File No. 000-22513\n\nAMAZON.COM, INC.\n"
+            "(Exact name of registrant as specified in its charter)",
+            "AMAZON.COM, INC.",
+        ),
+        (
+            "For the quarterly period ended Commission file\nMarch 31, 2021 number 1-5805\n"
+            "JPMorgan Chase & Co.\n(Exact name of registrant as specified in its charter)",
+            "JPMorgan Chase & Co.",
+        ),
+    ],
+)
+def test_cover_page_company(cover: str, company: str) -> None:
+    from bot.loaders.pdf import cover_page
+
+    assert cover_page(cover)["company"] == company

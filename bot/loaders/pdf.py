@@ -52,6 +52,7 @@ _PERIOD = re.compile(
 )
 _FILE_NUMBER = re.compile(r"^commission file (?:number|no\.?)", re.IGNORECASE)
 _RULE = re.compile(r"_{3,}")
+_SMALL_CAPS = re.compile(r"\b([A-Z]) (?=[A-Z]{2,})")
 _LINE_END_HYPHEN = re.compile(r"[\x02\ufffe](?:\r?\n)?(?=[a-zà-ÿ])")
 _PDF_DATE = re.compile(r"^D?:?(\d{4})(\d{2})?(\d{2})?")
 _WORDS = re.compile(r"[A-Za-z]{3,}")
@@ -180,7 +181,8 @@ def cover_page(text: str) -> dict[str, str]:
         if _REGISTRANT.search(line):
             before = _REGISTRANT.split(line)[0].strip(" _")
             candidates = [before] if before else []
-            candidates += [lines[j] for j in range(i - 1, max(i - 4, -1), -1)]
+            above = [lines[j] for j in range(i - 1, max(i - 7, -1), -1)]
+            candidates += [_name_above(above), *above[:3]]
             break
     else:
         for i, line in enumerate(lines):
@@ -204,6 +206,24 @@ def cover_page(text: str) -> dict[str, str]:
         with contextlib.suppress(ValueError):  # a date the cover misprints stays unset
             out["period_end"] = datetime.strptime(end, "%B %d, %Y").date().isoformat()
     return out
+
+
+def _name_above(lines: list[str]) -> str:
+    """The name a PDF broke into a word or two a line above the caption ("MGM" / "R" /
+    "ESORTS I" / "NTERNATIONAL"), joined up to a blank line or the file number, its small
+    capitals mended ("R ESORTS" -> "RESORTS": a larger first letter drawn apart); "" when the
+    lines above are not such pieces."""
+    parts: list[str] = []
+    for line in lines:
+        if not line or _FILE_NUMBER.search(line) or re.fullmatch(r"[\d-]+", line):
+            break
+        if len(line.split()) > 2:
+            return ""
+        parts.insert(0, line)
+    name = " ".join(parts)
+    if len(parts) < 3 or len(name) > 120:
+        return ""
+    return _SMALL_CAPS.sub(r"\1", name) if name.isupper() else name
 
 
 def _strip_rule(line: str) -> str:
