@@ -44,7 +44,7 @@ from bot.factcheck.candidates import gather_candidates, named_documents
 from bot.factcheck.explain import explain, to_evidence
 from bot.factcheck.listing import list_figures
 from bot.factcheck.matching import match_figures
-from bot.factcheck.subject import claim_names, document_words, mentions_name
+from bot.factcheck.subject import claim_names, collection_names, document_words, mentions_name
 from bot.figures import TIME_KINDS, parse_figures
 from bot.index import ReportIndex
 from bot.models import SearchFilter, Verdict, VerdictKind
@@ -73,7 +73,7 @@ def check(
             "The claim has no figures to check; ask it as a question instead.",
         )
     targets = quantities or claim_times
-    names = claim_names(text, figures)
+    names = claim_names(text, figures, collection_names(index))
     candidates = gather_candidates(index, text, figures, named_documents(index, names, filters))
     candidates = [
         c

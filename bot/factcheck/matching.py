@@ -16,6 +16,7 @@ from bot.factcheck.candidates import Candidate
 from bot.factcheck.subject import (
     OTHER_CLAUSE,
     clause_context,
+    collection_names,
     content_stems,
     describe_subject,
     head_stem,
@@ -78,7 +79,7 @@ def match_figures(
     lang = detect_locale(claim)
     words = content_stems(claim, lang)
     spans = [(f.start, f.end) for f in figures]
-    names = name_spans(claim, figures)
+    names = name_spans(claim, figures, collection_names(index))
     folded = {s: fold(claim[a:b]) for s, a, b in words}
     idf = word_idf(index, sorted(set(folded.values())))
     checks: list[FigureCheck] = []
@@ -112,7 +113,9 @@ def match_figures(
             if ci in used or unit_family(cand.figure) != unit_family(target):
                 continue
             score = sum(w * min(1.0, cand.context.get(s, 0.0)) for s, w in weights.items()) / total
-            if head and cand.head and head != cand.head:
+            if (head and cand.head and head != cand.head) or (
+                is_change(cand.head) and not is_change(head)  # "a $311.5 million increase"
+            ):
                 score -= HEAD_PENALTY
             if score < MIN_SUBJECT:
                 continue

@@ -71,8 +71,23 @@ def is_change(head: str | None) -> bool:
 _CHANGE_STEMS = frozenset(stem(fold(w), lang) for w in CHANGE_NOUNS for lang in ("en", "es"))
 
 
-def claim_names(claim: str, figures: list[Figure]) -> list[str]:
-    """Names in the claim (capitalised words, "3M"), folded: the evidence's document must have them."""
+def collection_names(index: ReportIndex) -> frozenset[str]:
+    """The folded words of the reports' titles and publishers ("amazon", "netflix"), once per
+    index: a claim's capitalised first word among them is a name ("Amazon spent ...")."""
+    key = "factcheck:collection-names"
+    if key not in index._cache:
+        docs = index.documents()
+        text = " ".join(f"{d['title'] or ''} {d['publisher'] or ''}" for d in docs)
+        index._cache[key] = frozenset(w for w in word_tokens(text) if w not in STOPWORDS)
+    return index._cache[key]
+
+
+def claim_names(
+    claim: str, figures: list[Figure], known: frozenset[str] = frozenset()
+) -> list[str]:
+    """Names in the claim (capitalised words, "3M"), folded: the evidence's document must have
+    them. A capitalised first word is one if it looks like a name, runs on into one, or is a
+    word of the reports' titles and publishers (`known`)."""
     names = []
     spans = [(f.start, f.end) for f in figures]
     for m in NAME_RE.finditer(claim):
@@ -81,11 +96,10 @@ def claim_names(claim: str, figures: list[Figure]) -> list[str]:
             continue
         first = claim[: m.start()].strip() == ""
         possessive = m.group() != word
-        # A capitalised first word is a name only if it looks like one, or runs on into one
-        # ("Best Buy's", "General Mills'").
+        # "Best Buy's", "General Mills'": a first word that runs on into a name
         follows = re.match(r" [A-Z][a-z][\w&]*", claim[m.end() :])  # "Buy", not "AI"
         plain = not possessive and not word.isupper() and not any(c.isdigit() for c in word)
-        if first and plain and follows is None:
+        if first and plain and follows is None and fold(word) not in known:
             continue
         folded = fold(word)
         if folded in STOPWORDS or folded in FRAME_WORDS:
@@ -94,14 +108,12 @@ def claim_names(claim: str, figures: list[Figure]) -> list[str]:
     return names
 
 
-def claim_name_set(claim: str, figures: list[Figure]) -> set[str]:
-    return set(claim_names(claim, figures))
-
-
-def name_spans(claim: str, figures: list[Figure]) -> list[tuple[int, int]]:
+def name_spans(
+    claim: str, figures: list[Figure], known: frozenset[str] = frozenset()
+) -> list[tuple[int, int]]:
     """Where the claim's names stand ("Netflix's" included): not part of a figure's subject,
     since the evidence's document must have them anyway."""
-    names = claim_name_set(claim, figures)
+    names = set(claim_names(claim, figures, known))
     return [
         (m.start(), m.end())
         for m in NAME_RE.finditer(claim)
