@@ -388,7 +388,7 @@ def _idf(index: ReportIndex, words: list[str]) -> dict[str, float]:
     A word counts as used when the index has it or a word sharing all but its last two letters
     ("african" and "africa").
     """
-    n = max(index.vectors.ntotal, 1)
+    n = max(index.chunk_count, 1)
     out = {}
     for word, terms in zip(words, lexical.word_stems(words), strict=True):
         df = min((lexical.df(index, t) for t in terms), default=0)
@@ -840,9 +840,7 @@ def list_figures(index: ReportIndex, doc_id: str | None = None) -> list[dict[str
 
 def _document_figures(index: ReportIndex, doc: dict[str, Any]) -> list[dict[str, Any]]:
     text = doc["text"]
-    chunks = index.db.execute(
-        'SELECT id, "start" FROM chunks WHERE doc_id = ? ORDER BY "start"', [doc["id"]]
-    ).fetchall()
+    chunks = index.chunk_starts(doc["id"])
     starts = [c[1] for c in chunks]
 
     def row(fig: Figure, span: tuple[int, int], **about: Any) -> dict[str, Any]:

