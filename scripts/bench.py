@@ -1282,6 +1282,7 @@ def bench_backends(dataset: Path, sizes: list[int]) -> dict[str, Any]:
     queries = list(data.queries.values())
     emb = _Memo(embedder())
     out: dict[str, Any] = {"measured": stamp(), "hnsw_from": postgres.HNSW_FROM, "points": []}
+    out["pgvector"] = _exact_vs_hnsw(server, dataset, (10_000, 50_000, 100_000))
     tmp = Path(tempfile.mkdtemp(dir=CACHE))
     try:
         t0 = time.perf_counter()
@@ -1365,6 +1366,68 @@ def bench_backends(dataset: Path, sizes: list[int]) -> dict[str, Any]:
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return out
+
+
+def _exact_vs_hnsw(server, dataset: Path, sizes: tuple[int, ...]) -> list[dict[str, Any]]:
+    """pgvector alone, on vectors shaped like the real ones: exact-scan and HNSW query time,
+    HNSW build time and recall@10 against exact, by size (what HNSW_FROM is chosen from)."""
+    import psycopg
+
+    from bot.backends import postgres
+
+    base = real_chunk_vectors(dataset)
+    queries = SyntheticEmbedder(base, SYNTH_SEED + 1).encode(["q"] * 100)
+    url = _pg_database(server, "bench_ann")
+    points = []
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+        conn.execute("SET maintenance_work_mem = '512MB'")
+        for n in sizes:
+            d = base.shape[1]
+            conn.execute("DROP TABLE IF EXISTS v")
+            conn.execute(f"CREATE TABLE v (chunk_id bigint PRIMARY KEY, embedding vector({d}))")
+            vecs = SyntheticEmbedder(base, SYNTH_SEED).encode(["x"] * n)
+            postgres._copy_vectors(conn, "v", list(range(1, n + 1)), vecs)
+            conn.execute("ANALYZE v")
+
+            def run(order: str) -> tuple[list[list[int]], list[float]]:
+                found, times = [], []
+                for q in queries:
+                    text = postgres._vec_text(q)
+                    t0 = time.perf_counter()
+                    rows = conn.execute(
+                        f"SELECT chunk_id FROM v ORDER BY {order} LIMIT 10", [text]
+                    ).fetchall()
+                    times.append((time.perf_counter() - t0) * 1000)
+                    found.append([r[0] for r in rows])
+                return found, times
+
+            exact, exact_ms = run("embedding <#> %s::vector")
+            t0 = time.perf_counter()
+            conn.execute(
+                f"CREATE INDEX ON v USING hnsw ((embedding::halfvec({d})) halfvec_ip_ops) "
+                f"WITH (m = {postgres.HNSW_M}, ef_construction = {postgres.HNSW_EF_CONSTRUCTION})"
+            )
+            build_s = time.perf_counter() - t0
+            conn.execute(f"SET hnsw.ef_search = {postgres.HNSW_EF_SEARCH}")
+            approx, hnsw_ms = run(f"embedding::halfvec({d}) <#> %s::halfvec({d})")
+            recall = sum(len(set(a) & set(e)) for a, e in zip(approx, exact, strict=True)) / (
+                10 * len(queries)
+            )
+            point = {
+                "vectors": n,
+                "exact_p50_ms": percentile(exact_ms, 50),
+                "hnsw_p50_ms": percentile(hnsw_ms, 50),
+                "hnsw_build_s": build_s,
+                "hnsw_recall_at_10": recall,
+            }
+            points.append(point)
+            print(
+                f"pgvector {n:>8,} vectors: exact p50 {point['exact_p50_ms']:.1f} ms, HNSW p50 "
+                f"{point['hnsw_p50_ms']:.1f} ms (build {build_s:.1f} s, recall@10 {recall:.3f})",
+                flush=True,
+            )
+    return points
 
 
 _VEC_CACHE: dict[int, tuple[np.ndarray, np.ndarray]] = {}

@@ -175,6 +175,66 @@ def test_failed_ingest_leaves_the_live_generation_whole(location, hash_embedder,
     assert ingest(location, [corpus_copy], embedder=hash_embedder).added == ["new-report"]
 
 
+_KILLED_INGEST = """
+import pathlib, sys, time
+from bot.embedding import HashEmbedder
+from bot.ingest import ingest
+
+class Stuck(HashEmbedder):
+    def encode(self, texts, **kwargs):
+        pathlib.Path(sys.argv[3]).touch()  # the new generation is staged and half written
+        time.sleep(120)
+
+ingest(sys.argv[1], [sys.argv[2]], embedder=Stuck())
+"""
+
+
+def test_killed_ingest_leaves_the_live_generation_whole(
+    location, hash_embedder, corpus_copy, tmp_path
+):
+    """SIGKILL in the middle of an ingest (documents written, vectors not): nothing changes."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    first = ingest(location, [CORPUS], embedder=hash_embedder)
+    (corpus_copy / "killed.txt").write_text("A report whose ingest is killed half-way.\n" * 20)
+    marker = tmp_path / "embedding-started"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    child = subprocess.Popen(
+        [sys.executable, "-c", _KILLED_INGEST, location, str(corpus_copy), str(marker)], env=env
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not marker.exists():
+            assert child.poll() is None and time.monotonic() < deadline, "ingest did not start"
+            time.sleep(0.05)
+    finally:
+        child.send_signal(signal.SIGKILL)
+        child.wait()
+    assert current_generation(location) == first.generation
+    assert verify(location).problems == ()
+    assert "killed" not in _doc_ids(ReportIndex.open(location, hash_embedder))
+    # the lock died with the process; the next ingest goes through and clears the leftovers
+    again = ingest(location, [corpus_copy], embedder=hash_embedder)
+    assert again.added == ["killed"] and verify(location).problems == ()
+    if "://" not in location:
+        assert not list((tmp_path / "index").glob(".staging-*"))
+    else:
+        import psycopg
+
+        with psycopg.connect(location) as conn:
+            schemas = {
+                r[0]
+                for r in conn.execute("SELECT nspname FROM pg_namespace WHERE nspname LIKE 'rb_g%'")
+            }
+            published = {r[0] for r in conn.execute("SELECT name FROM reportbot_generations")}
+        assert schemas == published  # the killed ingest's schema is gone
+
+
 def test_second_concurrent_ingest_is_refused(location, hash_embedder):
     started = threading.Event()
     errors: list[BaseException] = []
