@@ -28,7 +28,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from bot import decision, language, lexical, vectors
+from bot import decision, language, lexical
 from bot.embedding import LEAN_MAX_TEXTS
 from bot.errors import InvalidQuestion, QuestionTooLong
 from bot.figures import TIME_KINDS, Figure, parse_figures
@@ -93,7 +93,7 @@ def search(
     if mode in ("hybrid", "dense"):
         qvec = query_vector if query_vector is not None else embed_query(index, query)
         ids_array = None if allowed is None else np.fromiter(allowed, dtype=np.int64)
-        scores, ids = vectors.search(index.vectors, qvec, limit, allowed=ids_array)
+        scores, ids = index.dense_search(qvec, limit, allowed=ids_array)
         for rank, (cid, score) in enumerate(zip(ids.tolist(), scores.tolist(), strict=True)):
             if cid < 0:
                 continue
@@ -110,15 +110,9 @@ def search(
             hit.lexical_rank = rank
             hit.score += LEXICAL_WEIGHT / (RRF_K + rank + 1)
     ranked = sorted(hits.values(), key=lambda h: -h.score)[:limit]
-    if ranked:
-        marks = ",".join("?" * len(ranked))
-        owners = dict(
-            index.db.execute(
-                f"SELECT id, doc_id FROM chunks WHERE id IN ({marks})", [h.chunk_id for h in ranked]
-            ).fetchall()
-        )
-        for h in ranked:
-            h.doc_id = owners.get(h.chunk_id, "")
+    owners = index.doc_ids_of([h.chunk_id for h in ranked])
+    for h in ranked:
+        h.doc_id = owners.get(h.chunk_id, "")
     return ranked
 
 
@@ -133,26 +127,7 @@ def allowed_chunks(index: ReportIndex, filters: SearchFilter | None) -> frozense
         return None
     key = f"filter:{filters!r}"
     if key not in index._cache:
-        clauses: list[str] = []
-        args: list[str] = []
-        if filters.doc_ids:
-            clauses.append(f"d.id IN ({','.join('?' * len(filters.doc_ids))})")
-            args += list(filters.doc_ids)
-        if filters.publisher:
-            clauses.append("lower(d.publisher) = lower(?)")
-            args.append(filters.publisher.strip())
-        if filters.date_from:
-            clauses.append("d.date != '' AND substr(d.date, 1, length(?)) >= ?")
-            args += [filters.date_from] * 2
-        if filters.date_to:
-            clauses.append("d.date != '' AND substr(d.date, 1, length(?)) <= ?")
-            args += [filters.date_to] * 2
-        rows = index.db.execute(
-            "SELECT c.id FROM chunks c JOIN documents d ON d.id = c.doc_id WHERE "
-            + " AND ".join(clauses),
-            args,
-        )
-        index._cache[key] = frozenset(int(r[0]) for r in rows)
+        index._cache[key] = index.filter_chunk_ids(filters)
     return index._cache[key]
 
 
@@ -385,15 +360,9 @@ def _sentence_matrix(
     without them (a model without the standard layout) has its sentences encoded now.
     """
     if not rows:
-        return np.zeros((0, index.vectors.d), dtype=np.float32)
-    marks = ",".join("?" * len(rows))
-    stored = dict(
-        index.db.execute(
-            f"SELECT chunk_id, vectors FROM sentence_vectors WHERE chunk_id IN ({marks})",
-            [row["id"] for row in rows],
-        ).fetchall()
-    )
-    dim = index.vectors.d
+        return np.zeros((0, index.dimension), dtype=np.float32)
+    stored = index.sentence_vector_blobs([row["id"] for row in rows])
+    dim = index.dimension
     blocks = []
     for row, spans in zip(rows, sentence_sets, strict=True):
         blob = stored.get(row["id"])
@@ -422,7 +391,7 @@ def _sentence_vectors(index: ReportIndex, sentences: list[str]) -> np.ndarray:
 
 
 def _cosine(index: ReportIndex, qvec: np.ndarray, chunk_id: int) -> float:
-    return float(index.vectors.reconstruct(int(chunk_id)) @ qvec)
+    return float(index.vector(int(chunk_id)) @ qvec)
 
 
 @dataclass(frozen=True)
@@ -442,7 +411,7 @@ def _weighted_terms(index: ReportIndex, query: str) -> list[Term]:
     so cognates still count ("presidente" -> president); a word with no match at all keeps the
     highest IDF: it is a topic the reports do not mention, and it pulls coverage down.
     """
-    total = index.vectors.ntotal or 1
+    total = index.chunk_count or 1
     out: list[Term] = []
     words = lexical.query_words(query)
     tokens = dict(zip(words, lexical.word_stems(words), strict=True))  # every word in one pass

@@ -20,9 +20,14 @@ from bot.models import DocumentMeta, SearchFilter
 from bot.progress import DEFAULT_INTERVAL, BarProgress, LogProgress, progress_for
 
 
-def _settings(index_dir: Path | None) -> Settings:
+def _settings(index_dir: Path | None, index: str | None = None) -> Settings:
+    """The settings with the command line's index: a URL (`--index`) or a directory."""
     settings = get_settings()
-    return settings.model_copy(update={"index_dir": index_dir}) if index_dir else settings
+    if index:
+        return settings.model_copy(update={"index": index})
+    if index_dir:  # a directory given on the command line wins over REPORTBOT_INDEX
+        return settings.model_copy(update={"index_dir": index_dir, "index": ""})
+    return settings
 
 
 def _embedder(settings: Settings):
@@ -34,7 +39,7 @@ def _embedder(settings: Settings):
 def _open(settings: Settings):
     from bot.index import ReportIndex
 
-    return ReportIndex.open(settings.index_dir, _embedder(settings))
+    return ReportIndex.open(settings.location, _embedder(settings))
 
 
 def _emit(data: Any) -> None:
@@ -55,8 +60,15 @@ def domain_errors(fn: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def command(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Shared options (--index-dir, giving the command `settings`) and `domain_errors`."""
+    """Shared options (--index-dir, --index, giving the command `settings`), `domain_errors`."""
 
+    @click.option(
+        "--index",
+        "index_url",
+        metavar="URL",
+        help="A PostgreSQL index, postgresql://user@host/db, instead of the directory "
+        "[env REPORTBOT_INDEX].",
+    )
     @click.option(
         "--index-dir",
         type=click.Path(path_type=Path, file_okay=False),
@@ -65,8 +77,10 @@ def command(fn: Callable[..., Any]) -> Callable[..., Any]:
     )
     @wraps(fn)
     @domain_errors
-    def wrapper(*args: Any, index_dir: Path | None = None, **kwargs: Any) -> Any:
-        return fn(*args, settings=_settings(index_dir), **kwargs)
+    def wrapper(
+        *args: Any, index_dir: Path | None = None, index_url: str | None = None, **kwargs: Any
+    ) -> Any:
+        return fn(*args, settings=_settings(index_dir, index_url), **kwargs)
 
     return wrapper
 
@@ -222,7 +236,7 @@ def ingest(
     meta = DocumentMeta(title, publisher, author, date, doc_url)
     with _progress(quiet, progress_interval) or nullcontext() as progress:
         report = run_ingest(
-            settings.index_dir,
+            settings.location,
             list(sources) or ["corpus/"],
             embedder=_embedder(settings),
             meta=meta if any((title, publisher, author, date, doc_url)) else None,
@@ -257,7 +271,7 @@ def remove(doc_ids, as_json, settings) -> None:
     """
     from bot.ingest import remove as run_remove
 
-    report = run_remove(settings.index_dir, doc_ids, embedder=_embedder(settings))
+    report = run_remove(settings.location, doc_ids, embedder=_embedder(settings))
     _emit(report.to_dict()) if as_json else click.echo(report.summary())
 
 
@@ -274,7 +288,7 @@ def verify(as_json, settings) -> None:
     from bot.index import verify as run_verify
     from bot.terminal import render_verify
 
-    result = run_verify(settings.index_dir)
+    result = run_verify(settings.location)
     if as_json:
         _emit(result.to_dict())
     else:
@@ -327,11 +341,10 @@ def show(doc_id, as_json, settings) -> None:
     Example:
       reportbot show techloy-argentina-wants-to-be-an-ai-hub
     """
-    from bot.store import document
     from bot.terminal import render_document
 
     index = _open(settings)
-    info, text = document(index.db, doc_id), index.document(doc_id)["text"]
+    info, text = index.document_info(doc_id), index.document(doc_id)["text"]
     _emit({**info.to_dict(), "text": text}) if as_json else click.echo(render_document(info, text))
 
 
@@ -443,7 +456,9 @@ def run(settings) -> None:
     """
     if settings.telegram_bot_token is None:
         click.echo("TELEGRAM_BOT_TOKEN is not set: starting the terminal chat.", err=True)
-        click.get_current_context().invoke(chat, index_dir=settings.index_dir)
+        click.get_current_context().invoke(
+            chat, index_dir=settings.index_dir, index_url=settings.index or None
+        )
         return
     from bot.telegram.app import run_bot
 

@@ -112,6 +112,7 @@ def _path(value: Any) -> Path:
 # `Settings` give their types (tests/test_config.py checks the two agree).
 FIELDS: dict[str, tuple[str, Callable[[Any], Any], Any]] = {
     "index_dir": ("REPORTBOT_INDEX_DIR", _path, Path("index")),
+    "index": ("REPORTBOT_INDEX", _str, ""),  # postgresql://... instead of the directory
     "model": ("REPORTBOT_MODEL", _str, DEFAULT_MODEL),
     "telegram_bot_token": ("TELEGRAM_BOT_TOKEN", _secret, None),
     "telegram_api_base_url": ("TELEGRAM_API_BASE_URL", _str, None),
@@ -133,6 +134,7 @@ class Settings:
     """Every knob reportbot has. See `deploy/.env.example` for the documented list."""
 
     index_dir: Path
+    index: str
     model: str
     telegram_bot_token: SecretStr | None
     telegram_api_base_url: str | None
@@ -170,6 +172,11 @@ class Settings:
                 raise ConfigError(
                     f"The setting {source} is {_shown(name, raw)}, but it {exc}."
                 ) from exc
+
+    @property
+    def location(self) -> Path | str:
+        """Where the index is: the `index` URL when set (PostgreSQL), else `index_dir`."""
+        return self.index or self.index_dir
 
     def model_copy(self, *, update: dict[str, Any] | None = None) -> Settings:
         """A copy with some values replaced (pydantic's name, which the CLI already uses)."""

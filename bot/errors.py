@@ -54,3 +54,7 @@ class QuestionTooLong(InvalidQuestion):
 
 class IngestError(ReportbotError):
     """Ingest failed part-way (disk full, interrupted); the previous index is untouched."""
+
+
+class IndexUnavailable(ReportbotError):
+    """The index's database server cannot be reached (down, restarting, network gone)."""

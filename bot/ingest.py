@@ -17,7 +17,8 @@ import re
 import shutil
 import sqlite3
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from importlib import metadata
@@ -94,7 +95,7 @@ class IngestReport:
 
 
 def ingest(
-    index_dir: Path,
+    index_dir: Path | str,
     sources: Iterable[str | Path],
     *,
     embedder: Embedder,
@@ -147,7 +148,7 @@ def ingest(
 
     folders = [_source_key(s) for s in names if Path(s).is_dir()] if sync else []
     report = _apply(
-        Path(index_dir),
+        index_dir,
         load_all(),
         embedder=embedder,
         rebuild=rebuild,
@@ -161,7 +162,7 @@ def ingest(
 
 
 def ingest_raw(
-    index_dir: Path,
+    index_dir: Path | str,
     docs: Iterable[RawDocument],
     *,
     embedder: Embedder,
@@ -171,7 +172,7 @@ def ingest_raw(
 ) -> IngestReport:
     """Ingest documents already in memory (benchmarks, tests) through the same pipeline."""
     return _apply(
-        Path(index_dir),
+        index_dir,
         docs,
         embedder=embedder,
         rebuild=rebuild,
@@ -180,13 +181,13 @@ def ingest_raw(
     )
 
 
-def remove(index_dir: Path, doc_ids: Iterable[str], *, embedder: Embedder) -> IngestReport:
+def remove(index_dir: Path | str, doc_ids: Iterable[str], *, embedder: Embedder) -> IngestReport:
     """Remove documents with their chunks, figures and vectors, in one new generation."""
-    return _apply(Path(index_dir), [], embedder=embedder, remove_ids=list(doc_ids))
+    return _apply(index_dir, [], embedder=embedder, remove_ids=list(doc_ids))
 
 
 def _apply(
-    index_dir: Path,
+    location: Path | str,
     docs: Iterable[RawDocument],
     *,
     embedder: Embedder,
@@ -199,45 +200,356 @@ def _apply(
     override: DocumentMeta | None = None,
 ) -> IngestReport:
     started = time.perf_counter()
-    index_dir.mkdir(parents=True, exist_ok=True)
-    lock = FileLock(index_dir / LOCK_NAME)
-    try:
-        lock.acquire(timeout=0)
-    except Timeout as exc:
-        raise IndexLocked(
-            f"Another ingest is already running on {index_dir}/; wait for it to finish."
-        ) from exc
-    staging = index_dir / f".staging-{os.getpid()}-{time.time_ns()}"
-    try:
-        idx.prune(index_dir)
-        staging.mkdir()
-        builder = _Builder(staging, embedder, override=override, batch_size=batch_size)
-        builder.open(index_dir, rebuild=rebuild, rebuild_on_mismatch=rebuild_on_mismatch)
-        report = builder.run(docs, remove_ids or [], prune_folders or [], progress)
-        if report.changed or builder.fresh:
-            report.generation = idx.publish(index_dir, staging)
-        else:
-            report.generation = idx.current_generation(index_dir)
-        report.seconds = time.perf_counter() - started
-        log.info("ingest: %s", report.summary())
-        return report
-    except OSError as exc:
-        if exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
-            raise IngestError(
-                f"Ingest stopped: the disk is full ({exc.strerror}); "
-                "the previous index is unchanged. Free some space and run it again."
+    staging = _staging_for(location)
+    with staging.locked():
+        try:
+            builder = _Builder(staging, embedder, override=override, batch_size=batch_size)
+            builder.open(rebuild=rebuild, rebuild_on_mismatch=rebuild_on_mismatch)
+            report = builder.run(docs, remove_ids or [], prune_folders or [], progress)
+            if report.changed or builder.fresh:
+                report.generation = staging.publish()
+            else:
+                report.generation = staging.live_generation()
+            report.seconds = time.perf_counter() - started
+            log.info("ingest: %s", report.summary())
+            return report
+        finally:
+            staging.discard()
+
+
+def _staging_for(location: Path | str) -> Staging:
+    if idx.is_url(location):
+        from bot.backends.postgres import PgStaging
+
+        return PgStaging(str(location))
+    return SqliteStaging(Path(location))
+
+
+class Staging:
+    """Where one ingest writes a new generation beside the live one, and publishes it.
+
+    `_Builder` (what to store: documents, chunks, figures, vectors, reused by hash) talks only
+    to this; `SqliteStaging` stages a copy of an index directory's live generation,
+    `bot.backends.postgres.PgStaging` a copy of the live schema. `locked` refuses a second
+    ingest; a failure anywhere before `publish` leaves the live generation as it was.
+    """
+
+    def locked(self) -> AbstractContextManager[None]:
+        raise NotImplementedError
+
+    def live_meta(self) -> dict[str, Any] | None:
+        """The live generation's metadata, or None when nothing has been published."""
+        raise NotImplementedError
+
+    def stage(self, copy_live: bool) -> None:
+        """Start the new generation: a copy of the live one, or empty."""
+        raise NotImplementedError
+
+    def transaction(self) -> AbstractContextManager[Any]:
+        raise NotImplementedError
+
+    def has_document(self, doc_id: str) -> bool:
+        raise NotImplementedError
+
+    def find_document(self, *, doc_id: str = "", source: str = "") -> dict[str, Any] | None:
+        raise NotImplementedError
+
+    def document_with_hash(self, content_hash: str) -> str | None:
+        raise NotImplementedError
+
+    def document_sources(self) -> list[tuple[str, str]]:
+        raise NotImplementedError
+
+    def insert_document(self, row: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def insert_chunk(self, row: dict[str, Any]) -> int:
+        """Store a chunk, returning its id (which is also its vector's)."""
+        raise NotImplementedError
+
+    def insert_figures(self, rows: list[dict[str, Any]]) -> None:
+        raise NotImplementedError
+
+    def chunks_to_delete(self, doc_id: str) -> list[dict[str, Any]]:
+        """id, text_hash and sentence vectors of a document's chunks."""
+        raise NotImplementedError
+
+    def delete_document(self, doc_id: str) -> list[int]:
+        """Delete a document's rows; returns the chunk ids whose vectors must go too."""
+        raise NotImplementedError
+
+    def chunk_ids_with_hash(self, text_hash: str) -> list[int]:
+        raise NotImplementedError
+
+    def insert_sentence_vectors(self, chunk_ids: list[int], blobs: Iterable[bytes | None]) -> None:
+        raise NotImplementedError
+
+    def sentence_blob(self, chunk_id: int) -> bytes | None:
+        raise NotImplementedError
+
+    def counts(self) -> tuple[int, int]:
+        """(documents, chunks) in the new generation."""
+        raise NotImplementedError
+
+    # vectors, by chunk id
+    def vector_dim(self) -> int | None:
+        """The dimension of the staged vectors (None when the generation is new)."""
+        raise NotImplementedError
+
+    def reconstruct(self, chunk_ids: list[int]) -> np.ndarray:
+        raise NotImplementedError
+
+    def remove_vectors(self, chunk_ids: list[int]) -> None:
+        raise NotImplementedError
+
+    def add_vectors(self, chunk_ids: list[int], vecs: np.ndarray, expected: int) -> None:
+        """Store vectors; `expected` is how many this run adds (it sizes a new index)."""
+        raise NotImplementedError
+
+    def finish_vectors(self) -> None:
+        """After the last add: switch to an approximate index if the count has grown past it."""
+        raise NotImplementedError
+
+    def vector_count(self) -> int:
+        raise NotImplementedError
+
+    def write(self, meta: dict[str, Any], step: Callable[[int], None]) -> None:
+        """Everything derived (vocabulary, indexes) and the metadata, made durable."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Done writing (whether or not it is published)."""
+
+    def publish(self) -> str:
+        raise NotImplementedError
+
+    def live_generation(self) -> str | None:
+        raise NotImplementedError
+
+    def discard(self) -> None:
+        """Throw away an unpublished staged generation (and release what it holds)."""
+
+
+class SqliteStaging(Staging):
+    """An index directory: the live generation's SQLite copied into `.staging-…`, FAISS in memory."""
+
+    def __init__(self, index_dir: Path) -> None:
+        self.index_dir = index_dir
+        self.staging = index_dir / f".staging-{os.getpid()}-{time.time_ns()}"
+        self.vectors: Any = None
+        self.index_type: str | None = None
+        self._db: sqlite_utils.Database | None = None
+
+    @property
+    def db(self) -> sqlite_utils.Database:
+        if self._db is None:
+            raise RuntimeError("SqliteStaging.stage() must run before the database is used")
+        return self._db
+
+    @contextmanager
+    def locked(self) -> Iterator[None]:
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        lock = FileLock(self.index_dir / LOCK_NAME)
+        try:
+            lock.acquire(timeout=0)
+        except Timeout as exc:
+            raise IndexLocked(
+                f"Another ingest is already running on {self.index_dir}/; wait for it to finish."
             ) from exc
-        raise IngestError(
-            f"Ingest stopped: {_one_line(exc)}; the previous index is unchanged."
-        ) from exc
-    except sqlite3.DatabaseError as exc:  # SQLite reports a full disk or file-size limit this way
-        raise IngestError(
-            f"Ingest stopped: the new index database could not be written ({_one_line(exc)}); "
-            "the previous index is unchanged. If the disk is full, free some space and run it again."
-        ) from exc
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
-        lock.release()
+        try:
+            yield
+        except OSError as exc:
+            if exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+                raise IngestError(
+                    f"Ingest stopped: the disk is full ({exc.strerror}); "
+                    "the previous index is unchanged. Free some space and run it again."
+                ) from exc
+            raise IngestError(
+                f"Ingest stopped: {_one_line(exc)}; the previous index is unchanged."
+            ) from exc
+        except sqlite3.DatabaseError as exc:  # SQLite reports a full disk or size limit this way
+            raise IngestError(
+                f"Ingest stopped: the new index database could not be written ({_one_line(exc)}); "
+                "the previous index is unchanged. If the disk is full, free some space and run "
+                "it again."
+            ) from exc
+        finally:
+            lock.release()
+
+    def live_meta(self) -> dict[str, Any] | None:
+        if idx.current_generation(self.index_dir) is None:
+            return None
+        return idx.read_meta(
+            idx.generation_dir(self.index_dir)
+        )  # says so when CURRENT names nothing
+
+    def stage(self, copy_live: bool) -> None:
+        idx.prune(self.index_dir)
+        self.staging.mkdir()
+        if copy_live:
+            live_dir = idx.generation_dir(self.index_dir)
+            self._copy_database(live_dir)
+            self.vectors = vectors.read(live_dir / idx.VECTORS_NAME)
+            self.index_type = idx.read_meta(live_dir).get("index_type", "Flat")
+        # Not durable commit by commit: a failed ingest discards the whole staging copy, and
+        # `close` fsyncs the file once at the end (was one fsync per document: 100k at a million).
+        self._db = store.open_writable(self.staging / idx.DB_NAME, durable=False)
+        if self.vectors is not None and self.db["chunks"].count != self.vectors.ntotal:
+            # Building on a damaged generation would give vectors two chunks (or none).
+            raise IndexCorrupt(
+                f"The index holds {self.db['chunks'].count} chunks but {self.vectors.ntotal} "
+                f"vectors; {idx.REBUILD_HINT}."
+            )
+
+    def _copy_database(self, live_dir: Path) -> None:
+        if not (live_dir / idx.DB_NAME).is_file():
+            raise IndexCorrupt(f"The index database is missing; {idx.REBUILD_HINT}.")
+        src = sqlite3.connect(f"file:{live_dir / idx.DB_NAME}?mode=ro", uri=True)
+        dst = sqlite3.connect(self.staging / idx.DB_NAME)
+        try:
+            with dst:
+                src.backup(dst)
+        except sqlite3.DatabaseError as exc:
+            if "disk I/O" in str(exc) or "is full" in str(exc):
+                raise  # a full disk while copying: reported by `locked`
+            raise IndexCorrupt(
+                f"The index database is damaged ({exc}); {idx.REBUILD_HINT}."
+            ) from exc
+        finally:
+            src.close()
+            dst.close()
+
+    def transaction(self) -> AbstractContextManager[Any]:
+        return self.db.atomic()
+
+    def has_document(self, doc_id: str) -> bool:
+        return bool(self.db["documents"].count_where("id = ?", [doc_id]))
+
+    def find_document(self, *, doc_id: str = "", source: str = "") -> dict[str, Any] | None:
+        column, value = ("id", doc_id) if doc_id else ("source", source)
+        return next(self.db.query(f"SELECT * FROM documents WHERE {column} = ?", [value]), None)
+
+    def document_with_hash(self, content_hash: str) -> str | None:
+        row = self.db.execute(
+            "SELECT id FROM documents WHERE content_hash = ?", [content_hash]
+        ).fetchone()
+        return row[0] if row else None
+
+    def document_sources(self) -> list[tuple[str, str]]:
+        return [(r[0], r[1]) for r in self.db.execute("SELECT id, source FROM documents")]
+
+    def insert_document(self, row: dict[str, Any]) -> None:
+        self.db.table("documents").insert(row)
+
+    def insert_chunk(self, row: dict[str, Any]) -> int:
+        chunk_id = self.db.table("chunks").insert(row).last_pk
+        assert chunk_id is not None  # sqlite-utils types last_pk as optional
+        return int(chunk_id)
+
+    def insert_figures(self, rows: list[dict[str, Any]]) -> None:
+        self.db.table("figures").insert_all(rows)
+
+    def chunks_to_delete(self, doc_id: str) -> list[dict[str, Any]]:
+        return list(
+            self.db.query(
+                "SELECT c.id, c.text_hash, s.vectors FROM chunks c "
+                "LEFT JOIN sentence_vectors s ON s.chunk_id = c.id WHERE c.doc_id = ?",
+                [doc_id],
+            )
+        )
+
+    def delete_document(self, doc_id: str) -> list[int]:
+        return store.delete_document(self.db, doc_id)
+
+    def chunk_ids_with_hash(self, text_hash: str) -> list[int]:
+        return [
+            r[0] for r in self.db.execute("SELECT id FROM chunks WHERE text_hash = ?", [text_hash])
+        ]
+
+    def insert_sentence_vectors(self, chunk_ids: list[int], blobs: Iterable[bytes | None]) -> None:
+        with self.db.atomic():
+            self.db.table("sentence_vectors").insert_all(
+                (
+                    {"chunk_id": cid, "vectors": blob}
+                    for cid, blob in zip(chunk_ids, blobs, strict=True)
+                    if blob
+                ),
+                batch_size=500,
+            )
+
+    def sentence_blob(self, chunk_id: int) -> bytes | None:
+        row = self.db.execute(
+            "SELECT vectors FROM sentence_vectors WHERE chunk_id = ?", [chunk_id]
+        ).fetchone()
+        return row[0] if row else None
+
+    def counts(self) -> tuple[int, int]:
+        return self.db["documents"].count, self.db["chunks"].count
+
+    def vector_dim(self) -> int | None:
+        return None if self.vectors is None else int(self.vectors.d)
+
+    def reconstruct(self, chunk_ids: list[int]) -> np.ndarray:
+        return vectors.reconstruct(self.vectors, chunk_ids)
+
+    def remove_vectors(self, chunk_ids: list[int]) -> None:
+        if self.vectors is not None:
+            vectors.remove(self.vectors, chunk_ids)
+
+    def add_vectors(self, chunk_ids: list[int], vecs: np.ndarray, expected: int) -> None:
+        if self.vectors is None:
+            self.index_type = vectors.choose_index_type(expected)
+            self.vectors = vectors.new_index(vecs.shape[1], self.index_type)
+        vectors.add(self.vectors, np.asarray(chunk_ids), vecs)
+
+    def finish_vectors(self) -> None:
+        wanted = vectors.choose_index_type(self.vectors.ntotal)
+        if wanted.startswith("IVF") and not (self.index_type or "").startswith("IVF"):
+            # An exact index that has grown past APPROXIMATE_FROM: same vectors, approximate.
+            log.info("%d vectors: switching to %s", self.vectors.ntotal, wanted)
+            self.vectors = vectors.rebuilt_as(self.vectors, wanted)
+            self.index_type = wanted
+
+    def vector_count(self) -> int:
+        return int(self.vectors.ntotal)
+
+    def write(self, meta: dict[str, Any], step: Callable[[int], None]) -> None:
+        step(0)
+        store.refresh_vocab(self.db)
+        step(1)
+        try:
+            vectors.write(self.vectors, self.staging / idx.VECTORS_NAME)
+        except RuntimeError as exc:  # FAISS reports a failed write (disk full) as RuntimeError
+            log.info("writing %s failed: %s", idx.VECTORS_NAME, _one_line(exc))
+            raise IngestError(
+                "Ingest stopped: the vector file could not be written; the previous index is "
+                "unchanged. If the disk is full, free some space and run it again."
+            ) from exc
+        meta = {**meta, "index_type": self.index_type, "versions": _versions()}
+        path = self.staging / idx.META_NAME
+        with open(path, "w") as fh:
+            json.dump(meta, fh, indent=2)
+            fh.flush()
+            os.fsync(fh.fileno())
+        step(2)
+        self.db.close()
+        # the one fsync of the staged database (commits skipped theirs)
+        with open(self.staging / idx.DB_NAME, "rb") as fh:
+            os.fsync(fh.fileno())
+        step(3)
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+
+    def publish(self) -> str:
+        return idx.publish(self.index_dir, self.staging)
+
+    def live_generation(self) -> str | None:
+        return idx.current_generation(self.index_dir)
+
+    def discard(self) -> None:
+        shutil.rmtree(self.staging, ignore_errors=True)
 
 
 @dataclass(frozen=True)
@@ -266,62 +578,40 @@ class _Run:
 
 
 class _Builder:
-    """Applies one batch of changes to a staged copy of the live generation.
+    """Applies one batch of changes to a staged new generation (`Staging`).
 
-    The constructor only stores its arguments; `open` copies the live generation (or starts a
-    fresh one) into the staging directory, and `run` applies the changes.
+    The constructor only stores its arguments; `open` stages the live generation (or starts a
+    fresh one), and `run` applies the changes.
     """
 
     def __init__(
         self,
-        staging: Path,
+        staging: Staging,
         embedder: Embedder,
         *,
         override: DocumentMeta | None = None,
         batch_size: int = EMBED_BATCH,
     ) -> None:
-        self.staging = staging
+        self.store = staging
         self.embedder = embedder
         self.override = override
         self.batch_size = batch_size
         self.settings = idx.chunk_settings()
         self.sentence_blobs: dict[int, bytes] = {}  # of deleted chunks whose vectors are reused
-        self.vectors: Any = None
-        self.index_type: str | None = None
         self.fresh = True
-        self._db: sqlite_utils.Database | None = None
 
-    @property
-    def db(self) -> sqlite_utils.Database:
-        if self._db is None:
-            raise RuntimeError("_Builder.open() must run before the database is used")
-        return self._db
-
-    def open(self, index_dir: Path, *, rebuild: bool, rebuild_on_mismatch: bool) -> None:
+    def open(self, *, rebuild: bool, rebuild_on_mismatch: bool) -> None:
         """Stage the live generation (unless rebuilding or it was built differently)."""
-        live_dir = self._compatible_live(index_dir, rebuild, rebuild_on_mismatch)
-        self.fresh = live_dir is None
-        if live_dir is not None:
-            self._copy_database(live_dir)
-            self.vectors = vectors.read(live_dir / idx.VECTORS_NAME)
-            self.index_type = idx.read_meta(live_dir).get("index_type", "Flat")
-        # Not durable commit by commit: a failed ingest discards the whole staging copy, and
-        # `run` fsyncs the file once at the end (was one fsync per document: 100k at a million).
-        self._db = store.open_writable(self.staging / idx.DB_NAME, durable=False)
-        if self.vectors is not None and self.db["chunks"].count != self.vectors.ntotal:
-            # Building on a damaged generation would give vectors two chunks (or none).
-            raise IndexCorrupt(
-                f"The index holds {self.db['chunks'].count} chunks but {self.vectors.ntotal} "
-                f"vectors; {idx.REBUILD_HINT}."
-            )
+        copy_live = self._compatible_live(rebuild, rebuild_on_mismatch)
+        self.fresh = not copy_live
+        self.store.stage(copy_live)
 
-    def _compatible_live(
-        self, index_dir: Path, rebuild: bool, rebuild_on_mismatch: bool
-    ) -> Path | None:
-        if rebuild or idx.current_generation(index_dir) is None:
-            return None
-        live_dir = idx.generation_dir(index_dir)  # says so when CURRENT names nothing
-        meta = idx.read_meta(live_dir)
+    def _compatible_live(self, rebuild: bool, rebuild_on_mismatch: bool) -> bool:
+        if rebuild:
+            return False
+        meta = self.store.live_meta()
+        if meta is None:
+            return False
         try:
             idx.check_compatible(meta, self.embedder)
             if meta.get("chunking") != self.settings:
@@ -333,26 +623,8 @@ class _Builder:
             if not rebuild_on_mismatch:
                 raise
             log.warning("index built with other settings: rebuilding from scratch")
-            return None
-        return live_dir
-
-    def _copy_database(self, live_dir: Path) -> None:
-        if not (live_dir / idx.DB_NAME).is_file():
-            raise IndexCorrupt(f"The index database is missing; {idx.REBUILD_HINT}.")
-        src = sqlite3.connect(f"file:{live_dir / idx.DB_NAME}?mode=ro", uri=True)
-        dst = sqlite3.connect(self.staging / idx.DB_NAME)
-        try:
-            with dst:
-                src.backup(dst)
-        except sqlite3.DatabaseError as exc:
-            if "disk I/O" in str(exc) or "is full" in str(exc):
-                raise  # a full disk while copying: reported by `_apply`
-            raise IndexCorrupt(
-                f"The index database is damaged ({exc}); {idx.REBUILD_HINT}."
-            ) from exc
-        finally:
-            src.close()
-            dst.close()
+            return False
+        return True
 
     def run(
         self,
@@ -364,7 +636,7 @@ class _Builder:
         state = _Run()
         report = state.report
         for doc_id in remove_ids:
-            if not self.db["documents"].count_where("id = ?", [doc_id]):
+            if not self.store.has_document(doc_id):
                 raise DocumentNotFound(
                     f"No document {doc_id!r} in the index; `reportbot sources` lists them."
                 )
@@ -380,31 +652,21 @@ class _Builder:
                 progress(ProgressEvent("extracting", failed=state.report.failed[-1]))
 
         for folder in prune_folders:
-            for row in self.db.query("SELECT id, source FROM documents"):
-                if row["id"] not in state.seen and _under(row["source"], folder):
-                    state.dropped += self._delete(row["id"], state)
-                    report.removed.append(row["id"])
+            for doc_id, source in self.store.document_sources():
+                if doc_id not in state.seen and _under(source, folder):
+                    state.dropped += self._delete(doc_id, state)
+                    report.removed.append(doc_id)
 
         self._embed(state, progress)
-        report.documents_total = self.db["documents"].count
-        report.chunks_total = self.db["chunks"].count
-        publish = report.changed or self.fresh
+        report.documents_total, report.chunks_total = self.store.counts()
 
         def step(n: int) -> None:  # the writing phase: vocabulary, vectors and metadata, fsync
             if progress:
                 progress(ProgressEvent("writing", n, 3))
 
-        if publish:
-            step(0)
-            store.refresh_vocab(self.db)
-            step(1)
-            self._write(report)
-            step(2)
-        self.db.close()
-        if publish:  # the one fsync of the staged database (commits skipped theirs)
-            with open(self.staging / idx.DB_NAME, "rb") as fh:
-                os.fsync(fh.fileno())
-            step(3)
+        if report.changed or self.fresh:
+            self.store.write(self._meta(report), step)
+        self.store.close()
         return report
 
     def _put(self, raw: RawDocument, state: _Run) -> str | None:
@@ -423,8 +685,8 @@ class _Builder:
         if not clean.text.strip():
             state.report.failed.append((raw.source, "no text left after removing page boilerplate"))
             return doc_id if existing else None
-        # One transaction per document: sqlite-utils would otherwise commit every insert.
-        with self.db.atomic():
+        # One transaction per document (sqlite-utils would otherwise commit every insert).
+        with self.store.transaction():
             if existing:
                 state.dropped += self._delete(doc_id, state)
             title = meta.title or loaders.first_line(clean.text) or doc_id
@@ -453,10 +715,7 @@ class _Builder:
                 and (self.override is None or _same_meta(existing, meta))
             )
             return existing["id"] if same else None
-        dup = self.db.execute(
-            "SELECT id FROM documents WHERE content_hash = ?", [raw.content_hash]
-        ).fetchone()
-        return dup[0] if dup else None
+        return self.store.document_with_hash(raw.content_hash)
 
     def _insert_document(
         self,
@@ -470,7 +729,7 @@ class _Builder:
         found = dict(raw.found)
         if self.override is not None:
             found.update({k: "given at ingest" for k, v in asdict(self.override).items() if v})
-        self.db.table("documents").insert(
+        self.store.insert_document(
             {
                 "id": doc_id,
                 "title": title,
@@ -509,26 +768,21 @@ class _Builder:
             shown = identity if identity and not text.startswith(meta.title) else ""
             prefix = f"{shown}\n{context}" if shown else context
             text_hash = hashlib.sha256((prefix + text).encode()).hexdigest()
-            chunk_id = (
-                self.db.table("chunks")
-                .insert(
-                    {
-                        "doc_id": doc_id,
-                        "ordinal": ordinal,
-                        "text": text,
-                        "start": span.start,
-                        "end": span.end,
-                        "paragraph": span.paragraph,
-                        "page": span.page,
-                        "text_hash": text_hash,
-                        "section": span.section,
-                        "header": span.header,
-                        "context": context,
-                    }
-                )
-                .last_pk
+            chunk_id = self.store.insert_chunk(
+                {
+                    "doc_id": doc_id,
+                    "ordinal": ordinal,
+                    "text": text,
+                    "start": span.start,
+                    "end": span.end,
+                    "paragraph": span.paragraph,
+                    "page": span.page,
+                    "text_hash": text_hash,
+                    "section": span.section,
+                    "header": span.header,
+                    "context": context,
+                }
             )
-            assert chunk_id is not None  # sqlite-utils types last_pk as optional
             state.pending.append(_Pending(chunk_id, text, prefix, text_hash))
             self._store_figures(chunk_id, doc_id, text, span.start)
 
@@ -536,89 +790,73 @@ class _Builder:
         """Every figure in a chunk, with the sentence it stands in: the fact-checker's list."""
         rows = figure_rows(text, offset, chunk_id=chunk_id, doc_id=doc_id)
         if rows:
-            self.db.table("figures").insert_all(rows)
+            self.store.insert_figures(rows)
 
     def _find_existing(self, raw: RawDocument) -> dict[str, Any] | None:
         if raw.doc_id:
-            return next(self.db.query("SELECT * FROM documents WHERE id = ?", [raw.doc_id]), None)
-        return next(
-            self.db.query("SELECT * FROM documents WHERE source = ?", [_source_key(raw.source)]),
-            None,
-        )
+            return self.store.find_document(doc_id=raw.doc_id)
+        return self.store.find_document(source=_source_key(raw.source))
 
     def _new_id(self, source: str) -> str:
         stem = Path(source.split("?")[0].rstrip("/")).stem if "://" not in source else source
         base = re.sub(r"[^a-z0-9]+", "-", stem.lower().split("://")[-1]).strip("-")[:80] or "doc"
         doc_id, n = base, 2
-        while self.db["documents"].count_where("id = ?", [doc_id]):
+        while self.store.has_document(doc_id):
             doc_id, n = f"{base}-{n}", n + 1
         return doc_id
 
     def _delete(self, doc_id: str, state: _Run) -> list[int]:
-        for row in self.db.query(
-            "SELECT c.id, c.text_hash, s.vectors FROM chunks c "
-            "LEFT JOIN sentence_vectors s ON s.chunk_id = c.id WHERE c.doc_id = ?",
-            [doc_id],
-        ):
+        for row in self.store.chunks_to_delete(doc_id):
             if (
                 state.reusable.setdefault(row["text_hash"], row["id"]) == row["id"]
                 and row["vectors"]
             ):
                 self.sentence_blobs[row["id"]] = row["vectors"]
-        return store.delete_document(self.db, doc_id)
+        return self.store.delete_document(doc_id)
 
     def _embed(self, state: _Run, progress: Progress | None) -> None:
         reuse_ids: list[int] = []
         reuse_from: list[int] = []
         fresh: list[_Pending] = []
         new_ids = {p.chunk_id for p in state.pending}  # rows added by this ingest: no vector yet
+        has_vectors = not self.fresh
         for item in state.pending:
             source_id = state.reusable.get(item.text_hash)
-            if source_id is None and self.vectors is not None:
+            if source_id is None and has_vectors:
                 source_id = next(
-                    (
-                        r[0]
-                        for r in self.db.execute(
-                            "SELECT id FROM chunks WHERE text_hash = ?", [item.text_hash]
-                        )
-                        if r[0] not in new_ids
-                    ),
+                    (c for c in self.store.chunk_ids_with_hash(item.text_hash) if c not in new_ids),
                     None,
                 )
-            if source_id is not None and self.vectors is not None:
+            if source_id is not None and has_vectors:
                 reuse_ids.append(item.chunk_id)
                 reuse_from.append(source_id)
             else:
                 fresh.append(item)
         log.info("embedding %d chunks (%d reuse an existing vector)", len(fresh), len(reuse_ids))
         reused = None
-        if self.vectors is not None:
-            reused = vectors.reconstruct(self.vectors, reuse_from) if reuse_from else None
-            vectors.remove(self.vectors, state.dropped)
+        if has_vectors:
+            reused = self.store.reconstruct(reuse_from) if reuse_from else None
+            self.store.remove_vectors(state.dropped)
         blobs = [
-            self.sentence_blobs.get(src) or self._live_sentence_blob(src) for src in reuse_from
+            self.sentence_blobs.get(src) or self.store.sentence_blob(src) for src in reuse_from
         ]
-        self._store_sentence_vectors(reuse_ids, blobs)
+        self.store.insert_sentence_vectors(reuse_ids, blobs)
         embedded = self._encode(fresh, progress)
-        if self.vectors is None:
-            dim = embedded.shape[1] if len(fresh) else self.embedder.dimension
-            self.index_type = vectors.choose_index_type(len(state.pending))
-            self.vectors = vectors.new_index(dim, self.index_type)
+        expected = len(state.pending)
         if reused is not None:
-            vectors.add(self.vectors, np.asarray(reuse_ids), reused)
+            self.store.add_vectors(reuse_ids, reused, expected)
         if fresh:
-            if embedded.shape[1] != self.vectors.d:
+            dim = self.store.vector_dim()
+            if dim is not None and embedded.shape[1] != dim:
                 raise IndexMismatch(
                     f"The model gives {embedded.shape[1]}-dimensional vectors but the index "
-                    f"holds {self.vectors.d}; {idx.REBUILD_HINT}."
+                    f"holds {dim}; {idx.REBUILD_HINT}."
                 )
-            vectors.add(self.vectors, np.asarray([p.chunk_id for p in fresh]), embedded)
-        wanted = vectors.choose_index_type(self.vectors.ntotal)
-        if wanted.startswith("IVF") and not (self.index_type or "").startswith("IVF"):
-            # An exact index that has grown past APPROXIMATE_FROM: same vectors, approximate.
-            log.info("%d vectors: switching to %s", self.vectors.ntotal, wanted)
-            self.vectors = vectors.rebuilt_as(self.vectors, wanted)
-            self.index_type = wanted
+            self.store.add_vectors([p.chunk_id for p in fresh], embedded, expected)
+        if self.store.vector_dim() is None:  # an empty new index still needs its vector store
+            empty = np.zeros((0, self.embedder.dimension), dtype=np.float32)
+            self.store.add_vectors([], empty, 0)
+        self.store.finish_vectors()
         state.report.chunks_embedded = len(fresh)
         state.report.chunks_reused = len(reuse_ids)
 
@@ -656,51 +894,18 @@ class _Builder:
             if out is None:
                 out = np.zeros((len(fresh), vecs.shape[1]), dtype=np.float32)
             out[part] = vecs
-            self._store_sentence_vectors([p.chunk_id for p in items], map(_f16, span_vectors))
+            self.store.insert_sentence_vectors([p.chunk_id for p in items], map(_f16, span_vectors))
         assert out is not None
         return out
 
-    def _store_sentence_vectors(self, chunk_ids: list[int], blobs: Iterable[bytes | None]) -> None:
-        with self.db.atomic():
-            self.db.table("sentence_vectors").insert_all(
-                (
-                    {"chunk_id": cid, "vectors": blob}
-                    for cid, blob in zip(chunk_ids, blobs, strict=True)
-                    if blob
-                ),
-                batch_size=500,
-            )
-
-    def _live_sentence_blob(self, chunk_id: int) -> bytes | None:
-        row = self.db.execute(
-            "SELECT vectors FROM sentence_vectors WHERE chunk_id = ?", [chunk_id]
-        ).fetchone()
-        return row[0] if row else None
-
-    def _write(self, report: IngestReport) -> None:
-        assert self.vectors is not None  # `_embed` made one if the index had none
-        try:
-            vectors.write(self.vectors, self.staging / idx.VECTORS_NAME)
-        except RuntimeError as exc:  # FAISS reports a failed write (disk full) as RuntimeError
-            log.info("writing %s failed: %s", idx.VECTORS_NAME, _one_line(exc))
-            raise IngestError(
-                "Ingest stopped: the vector file could not be written; the previous index is "
-                "unchanged. If the disk is full, free some space and run it again."
-            ) from exc
-        meta = {
+    def _meta(self, report: IngestReport) -> dict[str, Any]:
+        return {
             **idx.index_settings(self.embedder),
-            "dimension": int(self.vectors.d),
-            "index_type": self.index_type,
+            "dimension": int(self.store.vector_dim() or self.embedder.dimension),
             "documents": report.documents_total,
             "chunks": report.chunks_total,
             "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "versions": _versions(),
         }
-        path = self.staging / idx.META_NAME
-        with open(path, "w") as fh:
-            json.dump(meta, fh, indent=2)
-            fh.flush()
-            os.fsync(fh.fileno())
 
 
 def document_identity(meta: DocumentMeta) -> str:

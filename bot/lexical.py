@@ -17,13 +17,12 @@ rescored. Below the budget, the ranking is FTS5's, exhaustive.
 
 from __future__ import annotations
 
-import json
 import math
 import sqlite3
 import threading
 from collections.abc import Collection, Iterable
 
-from bot.index import ReportIndex
+from bot.index import ReportIndex, _varints  # noqa: F401  # _varints: tests
 from bot.store import FTS_TOKENIZE
 from bot.text import content_words
 
@@ -65,20 +64,21 @@ def search(
 def _fts_bm25(
     index: ReportIndex, parts: list[str], limit: int, allowed: Collection[int] | None = None
 ) -> list[tuple[int, float]]:
+    """BM25 over `parts`, best first: FTS5's own ranking where the backend has it, else the
+    candidates its full-text index finds for the parts, rescored here by the same formula."""
     if allowed is not None and not allowed:
         return []
-    where, args = "", [" OR ".join(parts)]
-    if allowed is not None:
-        # `+rowid`: a filter on the matches. A bare `rowid IN` is handed to FTS5, which then
-        # runs the whole MATCH once per allowed row (0.8 s for one 1,200-chunk filing).
-        where = " AND +rowid IN (SELECT value FROM json_each(?))"
-        args.append(json.dumps(sorted(allowed)))
-    rows = index.db.execute(
-        "SELECT rowid, -bm25(chunks_fts) FROM chunks_fts WHERE chunks_fts MATCH ?"
-        f"{where} ORDER BY bm25(chunks_fts) LIMIT ?",
-        [*args, limit],
-    ).fetchall()
-    return [(int(r[0]), float(r[1])) for r in rows]
+    if index.has_fts5:
+        return index.fts_bm25(" OR ".join(parts), limit, allowed)
+    terms: set[str] = set()
+    for part in parts:
+        stems = _part_terms(part)
+        if part.endswith("*") and len(stems) == 1:
+            terms |= {t for t, _ in prefix_terms(index, stems[0])}
+        elif stems:
+            terms.add(stems[0])  # a phrase's rows all hold its first term
+    pool = index.lexical_candidates(sorted(terms), allowed)
+    return _rescore(index, {p: part_df(index, p) for p in parts}, pool)[:limit]
 
 
 def within_budget(costs: dict[str, int]) -> list[str]:
@@ -103,26 +103,15 @@ def _rescore(index: ReportIndex, costs: dict[str, int], pool: list[int]) -> list
     """
     if not pool:
         return []
-    marks = ",".join("?" * len(pool))
     # FTS5 indexes two columns, the chunk's text and its context: a term's frequency is its
     # hits in both (a phrase never spans them) and a row's length is both columns' together.
-    columns = {
-        cid: (text, context or "")
-        for cid, text, context in index.db.execute(
-            f"SELECT id, text, context FROM chunks WHERE id IN ({marks})", pool
-        )
-    }
-    lengths = {
-        cid: sum(_varints(blob))
-        for cid, blob in index.db.execute(
-            f"SELECT id, sz FROM chunks_fts_docsize WHERE id IN ({marks})", pool
-        )
-    }
+    columns = index.chunk_columns(pool)
+    lengths = index.chunk_lengths(pool)
     ids = [c for c in pool if c in columns and c in lengths]
     phrases = [(_part_terms(part), part.endswith("*")) for part in costs]
     by_column = _positions([columns[c][0] for c in ids] + [columns[c][1] for c in ids], phrases)
     positions = [(by_column[i], by_column[len(ids) + i]) for i in range(len(ids))]
-    total = max(index.vectors.ntotal, 1)
+    total = max(index.chunk_count, 1)
     avgdl = avg_tokens(index)
     # A prefix's summed frequency can pass the row count; FTS5 floors such an idf as below.
     idfs = [math.log(max((total - df + 0.5) / (df + 0.5), 1e-12)) for df in costs.values()]
@@ -182,25 +171,6 @@ def _phrase_count(positions: dict[str, set[int]], terms: list[str], prefix: bool
     return len(starts)
 
 
-def _varints(blob: bytes) -> list[int]:
-    """The SQLite varints of a blob (FTS5 stores each column's token count of a row as one)."""
-    out: list[int] = []
-    pos = 0
-    while pos < len(blob):
-        value = 0
-        for i in range(9):
-            byte = blob[pos]
-            pos += 1
-            if i == 8:
-                value = (value << 8) | byte
-                break
-            value = (value << 7) | (byte & 0x7F)
-            if byte < 0x80 or pos >= len(blob):
-                break
-        out.append(value)
-    return out
-
-
 def _part_terms(part: str) -> list[str]:
     return word_stems([part.strip('"*')])[0]
 
@@ -241,32 +211,19 @@ def part_df(index: ReportIndex, part: str) -> int:
     return df(index, terms[0])
 
 
-def _vocab(index: ReportIndex) -> tuple[str, str, str]:
-    # The materialised copy (fts5vocab counts whole doclists per lookup); every index of this
-    # FORMAT_VERSION has it, and older ones are refused when opened.
-    return "vocab", "df", "cnt"
-
-
 def df(index: ReportIndex, term: str) -> int:
-    table, column, _ = _vocab(index)
-    row = index.db.execute(f"SELECT {column} FROM {table} WHERE term = ?", [term]).fetchone()
-    return int(row[0]) if row else 0
+    return index.term_df(term)
 
 
 def prefix_terms(index: ReportIndex, prefix: str) -> list[tuple[str, int]]:
-    table, column, _ = _vocab(index)
-    return index.db.execute(
-        f"SELECT term, {column} FROM {table} WHERE term >= ? AND term < ?",
-        [prefix, prefix + "\uffff"],
-    ).fetchall()
+    return index.prefix_terms(prefix)
 
 
 def avg_tokens(index: ReportIndex) -> float:
     """Average chunk length in tokens (BM25's avgdl), once per generation."""
     if "avg_tokens" not in index._cache:
-        table, _, cnt = _vocab(index)
-        total = index.db.execute(f"SELECT sum({cnt}) FROM {table}").fetchone()[0] or 0
-        index._cache["avg_tokens"] = max(total / max(index.vectors.ntotal, 1), 1.0)
+        total = index.total_tokens()
+        index._cache["avg_tokens"] = max(total / max(index.chunk_count, 1), 1.0)
     return index._cache["avg_tokens"]
 
 

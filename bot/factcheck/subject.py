@@ -148,7 +148,7 @@ def word_idf(index: ReportIndex, words: list[str]) -> dict[str, float]:
     A word counts as used when the index has it or a variant (`variant`: "african" and
     "africa"), not merely a word that starts alike ("globant" is not "global").
     """
-    n = max(index.vectors.ntotal, 1)
+    n = max(index.chunk_count, 1)
     out = {}
     for word, terms in zip(words, lexical.word_stems(words), strict=True):
         df = min((lexical.df(index, t) for t in terms), default=0)

@@ -229,7 +229,7 @@ def build_application(
     )
     application.bot_data[handlers.SERVICES] = handlers.Services(
         settings=settings,
-        index=IndexHolder(settings.index_dir, embedder),
+        index=IndexHolder(settings.location, embedder),
         state=BotState(settings.index_dir / "bot.db"),
         limiter=RateLimiter(settings.rate_limit_per_minute),
         embedder=embedder,

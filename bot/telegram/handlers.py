@@ -560,7 +560,7 @@ def _ingest_job(
 ) -> ingest.IngestReport:
     settings = svc.settings
     return ingest.ingest(
-        settings.index_dir,
+        settings.location,
         sources,
         embedder=svc.embedder,
         meta=meta,
@@ -573,7 +573,7 @@ def _ingest_job(
 
 
 def _remove_job(svc: Services, doc_ids: list[str], progress: Progress) -> ingest.IngestReport:
-    return ingest.remove(svc.settings.index_dir, doc_ids, embedder=svc.embedder)
+    return ingest.remove(svc.settings.location, doc_ids, embedder=svc.embedder)
 
 
 # --- errors -----------------------------------------------------------------------------------
