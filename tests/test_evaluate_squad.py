@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -15,8 +16,11 @@ from bot.evaluate.squad import (
     load_questions,
     run_question_set,
     score,
+    span_problems,
     subsample,
 )
+
+FILINGS = Path(__file__).resolve().parent.parent / "eval" / "filings"
 
 
 def test_answer_spans_match_with_case_and_white_space_folded():
@@ -95,3 +99,63 @@ def test_a_tiny_question_set_runs_through_ingest_and_answer(tmp_path, hash_embed
     again = run_question_set(root, embedder=hash_embedder, cache_root=tmp_path / "cache")
     assert again.cached and again.overall.hit_at_1 == result.overall.hit_at_1
     assert "overall" in result.to_dict() and "outcomes" not in result.to_dict()
+
+
+def test_span_problems_name_each_broken_rule():
+    from bot.evaluate.squad import Question
+
+    chunks = {"lithium": ["Argentina exported 52,000 tonnes", "of lithium in 2023."]}
+    good = [
+        Question("a", "How much?", "answerable", answers=("52,000  TONNES",), doc="lithium"),
+        Question("n", "Who owns the mines?", "near_topic", doc="lithium"),
+        Question("o", "Who won in 1950?", "off_corpus"),
+    ]
+    assert span_problems(good, chunks) == []
+    bad = [
+        Question("a", "How much?", "answerable", answers=("53,000 tonnes",), doc="lithium"),
+        Question("b", "When?", "answerable", answers=("tonnes of lithium",), doc="lithium"),
+        Question("c", "Where?", "answerable", answers=("Argentina",), doc="copper"),
+        Question("d", "Who?", "near_topic", answers=("x",), doc="lithium"),
+        Question("e", "Why?", "off_corpus", doc="lithium"),
+        Question("e", "Again?", "off_corpus"),
+    ]
+    found = span_problems(bad, chunks)
+    assert len(found) == 6
+    assert "['53,000 tonnes'] not in lithium" in found[0]
+    assert "within one chunk" in found[1]  # it runs across the two chunks
+    assert "'copper' is not a file" in found[2]
+    assert "near_topic question has no answers" in found[3]
+    assert "off_corpus question names no doc" in found[4]
+    assert "used twice" in found[5]
+
+
+def test_the_filings_question_set_is_shaped_as_its_readme_says():
+    questions = load_questions(FILINGS / "questions.jsonl")
+    assert len(questions) >= 200
+    by_kind = Counter(q.kind for q in questions)
+    assert by_kind["near_topic"] >= 0.1 * len(questions)
+    assert by_kind["off_corpus"] >= 0.1 * len(questions)
+    assert 0.2 <= sum(q.lang == "es" for q in questions) / len(questions) <= 0.35
+    per_filing = Counter(q.doc for q in questions if q.kind == "answerable")
+    assert len(per_filing) == 11 and min(per_filing.values()) >= 12
+    corpus = FILINGS / "corpus"
+    if corpus.is_dir():  # the symlink to ../shared resolves (CI and the work tree)
+        stems = {p.stem for p in corpus.glob("*.pdf")}
+        assert {q.doc for q in questions if q.doc} <= stems
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not (FILINGS / "corpus").is_dir(), reason="../shared/eval/financebench/pdfs is not here"
+)
+def test_every_filings_answer_span_is_in_its_filing_as_ingest_chunks_it():
+    """The spans hold against the text ingest stores; a change of extraction that breaks one fails."""
+    import importlib.util
+
+    path = FILINGS.parent.parent / "scripts" / "check_question_set.py"
+    spec = importlib.util.spec_from_file_location("check_question_set", path)
+    assert spec and spec.loader
+    checker = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(checker)
+    chunks = checker.corpus_chunks(FILINGS / "corpus")
+    assert span_problems(load_questions(FILINGS / "questions.jsonl"), chunks) == []

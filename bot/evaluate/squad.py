@@ -2,11 +2,12 @@
 
     dataset/
       corpus/            the reports (any format ingest reads, with .meta.json sidecars)
-      questions.jsonl    {"id", "question", "kind", "lang", "answers"} a line
+      questions.jsonl    {"id", "question", "kind", "lang", "answers"[, "doc"]} a line
 
 `kind` is `answerable` (an answer span is in the corpus), `near_topic` (asked about a part of an
 indexed report that is not in the corpus) or `off_corpus` (about a report that is not indexed).
-The corpus goes through the normal ingest (cached like the BEIR runner's indexes) and every
+`doc`, optional, names the corpus file (its stem) a question is about; `span_problems` checks a
+set against its corpus. The corpus goes through the normal ingest (cached like the BEIR runner's indexes) and every
 question through the normal `answer()`.
 
 Per language and overall: the answer rate and hit@1 / hit@3 / highlight@1 of the answerable
@@ -20,7 +21,7 @@ from __future__ import annotations
 import hashlib
 import json
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,6 +45,7 @@ class Question:
     kind: str
     lang: str = "en"
     answers: tuple[str, ...] = ()
+    doc: str = ""  # the stem of the corpus file the question is about ("" when none)
 
 
 def is_question_set(path: Path) -> bool:
@@ -83,6 +85,7 @@ def load_questions(path: Path) -> list[Question]:
                 kind=kind,
                 lang=str(record.get("lang") or "en"),
                 answers=answers,
+                doc=str(record.get("doc") or ""),
             )
         )
     return out
@@ -96,6 +99,42 @@ def holds(text: str, answers: Iterable[str]) -> bool:
     """Whether any answer span occurs in `text` (case and white space folded)."""
     folded = _norm(text)
     return any(_norm(a) and _norm(a) in folded for a in answers)
+
+
+def span_problems(questions: Sequence[Question], chunks: Mapping[str, Sequence[str]]) -> list[str]:
+    """What is wrong with a question set against its corpus, one sentence per problem.
+
+    `chunks` maps each corpus file's stem to its chunks' text, as ingest stores them. An
+    answerable question names its `doc`, every answer span occurs in that document and at least
+    one within a single chunk (else no passage can ever hold it); a near_topic question names its
+    `doc` and has no spans; an off_corpus one has neither. Ids are unique.
+    """
+    problems: list[str] = []
+    seen: set[str] = set()
+    for q in questions:
+        where = f"{q.id} ({q.question[:60]!r})"
+        if q.id in seen:
+            problems.append(f"{where}: the id is used twice")
+        seen.add(q.id)
+        if q.kind == "off_corpus":
+            if q.doc or q.answers:
+                problems.append(f"{where}: an off_corpus question names no doc and no answers")
+            continue
+        if q.doc not in chunks:
+            problems.append(f"{where}: doc {q.doc!r} is not a file of the corpus")
+            continue
+        if q.kind == "near_topic":
+            if q.answers:
+                problems.append(f"{where}: a near_topic question has no answers")
+            continue
+        parts = chunks[q.doc]
+        whole = " ".join(parts)  # a span may run across a chunk boundary
+        missing = [a for a in q.answers if not holds(whole, [a])]
+        if missing:
+            problems.append(f"{where}: {missing!r} not in {q.doc}")
+        elif not any(holds(part, q.answers) for part in parts):
+            problems.append(f"{where}: no answer span lies within one chunk of {q.doc}")
+    return problems
 
 
 @dataclass
