@@ -54,3 +54,7 @@ class QuestionTooLong(InvalidQuestion):
 
 class IngestError(ReportbotError):
     """Ingest failed part-way (disk full, interrupted); the previous index is untouched."""
+
+
+class ClusterUnavailable(ReportbotError):
+    """Ray is not installed, or the cluster given to `ingest --ray` cannot be reached."""
