@@ -235,6 +235,8 @@ def ingest(
     """
     from bot.ingest import ingest as run_ingest
 
+    if ray_workers and not ray_address:
+        raise click.UsageError("--ray-workers needs --ray ADDRESS.")
     runner = None
     if ray_address:
         from bot.cluster import RayRunner

@@ -17,6 +17,7 @@ import logging
 import os
 import pickle
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,7 @@ import numpy as np
 
 from bot import loaders
 from bot.embedding.base import Spans
-from bot.errors import BadDocument, ClusterUnavailable, FetchError, UnsupportedFormat
+from bot.errors import BadDocument, ClusterUnavailable, FetchError, IngestError, UnsupportedFormat
 from bot.ingest import EMBED_SLICE, Prepared, Runner, _merge_meta, _one_line, prepare
 from bot.models import DocumentMeta
 
@@ -95,8 +96,9 @@ class RayRunner(Runner):
             compute=ray.data.TaskPoolStrategy(size=self.size),
             num_cpus=1,
         )
-        for row in ds.iter_rows():
-            yield pickle.loads(row["item"])
+        with _cluster_errors("extracting"):
+            for row in ds.iter_rows():
+                yield pickle.loads(row["item"])
 
     def encode(
         self,
@@ -130,22 +132,40 @@ class RayRunner(Runner):
         vecs: list[np.ndarray] = []
         sentences: list[np.ndarray | None] = []
         done = 0
-        for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
-            dim = batch["vector"].shape[1]
-            part += [int(i) for i in batch["i"]]
-            vecs.append(np.asarray(batch["vector"], dtype=np.float32))
-            sentences += [
-                np.frombuffer(b, dtype=np.float16).reshape(-1, dim) if len(b) else None
-                for b in batch["sentences"]
-            ]
-            done += len(batch["i"])
-            if progress:
-                progress(done)
-            if len(part) >= EMBED_SLICE:
-                yield part, np.concatenate(vecs), sentences
-                part, vecs, sentences = [], [], []
+        with _cluster_errors("embedding"):
+            for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
+                dim = batch["vector"].shape[1]
+                part += [int(i) for i in batch["i"]]
+                vecs.append(np.asarray(batch["vector"], dtype=np.float32))
+                sentences += [
+                    np.frombuffer(b, dtype=np.float16).reshape(-1, dim) if len(b) else None
+                    for b in batch["sentences"]
+                ]
+                done += len(batch["i"])
+                if progress:
+                    progress(done)
+                if len(part) >= EMBED_SLICE:
+                    yield part, np.concatenate(vecs), sentences
+                    part, vecs, sentences = [], [], []
         if part:
             yield part, np.concatenate(vecs), sentences
+
+
+@contextmanager
+def _cluster_errors(phase: str) -> Iterator[None]:
+    """A worker, actor or node lost mid-ingest stops the ingest with one sentence; `_apply`
+    then discards the staged generation, so the live index stays as it was."""
+    import ray.exceptions
+
+    try:
+        yield
+    except ray.exceptions.RayError as exc:
+        cause = exc.cause if isinstance(exc, ray.exceptions.RayTaskError) else exc
+        log.info("ray %s failed", phase, exc_info=exc)
+        raise IngestError(
+            f"Ingest stopped: {phase} on the Ray cluster failed ({_one_line(cause)}); "
+            "the previous index is unchanged."
+        ) from exc
 
 
 def _import_ray() -> Any:
@@ -159,19 +179,15 @@ def _import_ray() -> Any:
 
 
 def _init_options(address: str, num_cpus: int | None) -> dict[str, Any]:
-    # Workers inherit this environment (the model stays offline, the cache where it is).
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k in ("PYTHONPATH", "XDG_CACHE_HOME", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
-    }
-    options: dict[str, Any] = {
-        "logging_level": logging.WARNING,
-        "log_to_driver": True,
-        "runtime_env": {"env_vars": env} if env else None,
-    }
+    options: dict[str, Any] = {"logging_level": logging.WARNING, "log_to_driver": True}
     if address == "local":
+        # This machine's workers see this checkout, cache and offline model settings; a remote
+        # cluster's nodes have their own install (the same reportbot and Ray versions).
+        names = ("PYTHONPATH", "XDG_CACHE_HOME", "HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")
+        env = {k: v for k, v in os.environ.items() if k in names}
         options.update(include_dashboard=False, num_cpus=num_cpus or os.cpu_count())
+        if env:
+            options["runtime_env"] = {"env_vars": env}
     else:
         options["address"] = address
     return options

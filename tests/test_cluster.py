@@ -175,3 +175,20 @@ def test_without_ray_the_flag_says_how_to_install_it(tmp_path, corpus_copy, monk
         "Error: Ingest on a Ray cluster needs Ray: pip install 'reportbot[cluster]'."
     )
     assert not (tmp_path / "index").exists()
+
+
+def test_a_failure_on_the_cluster_stops_the_ingest_and_keeps_the_live_index(
+    tmp_path, corpus_copy, hash_embedder, ray_runner
+):
+    from bot.cluster import RayRunner
+    from bot.errors import IngestError
+
+    index_dir = tmp_path / "index"
+    ingest(index_dir, [corpus_copy], embedder=hash_embedder, runner=ray_runner)
+    live = idx.current_generation(index_dir)
+    (corpus_copy / "new.txt").write_text("A new report says exports grew 12% in 2025.")
+    broken = RayRunner("/nonexistent/model", workers=1)  # every embedding actor fails to load it
+    with pytest.raises(IngestError, match=r"^Ingest stopped: embedding on the Ray cluster failed"):
+        ingest(index_dir, [corpus_copy], embedder=hash_embedder, runner=broken)
+    assert idx.current_generation(index_dir) == live and idx.verify(index_dir).ok
+    assert not list(index_dir.glob(".staging-*"))
