@@ -16,6 +16,7 @@ import json
 import logging
 import os
 import pickle
+import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import partial
@@ -56,6 +57,7 @@ class RayRunner(Runner):
     ) -> RayRunner:
         """Join (or, for `local`, start) the cluster; `num_cpus` sizes a local one."""
         ray = _import_ray()
+        _probe(address)
         if not ray.is_initialized():
             try:
                 ray.init(**_init_options(address, num_cpus))
@@ -68,6 +70,8 @@ class RayRunner(Runner):
         context.execution_options.preserve_order = True  # documents are stored in source order
         context.enable_progress_bars = False  # reportbot reports progress itself
         context.print_on_execution_start = False
+        if not log.isEnabledFor(logging.DEBUG):  # Ray Data logs every dataset's start and end
+            logging.getLogger("ray.data").setLevel(logging.WARNING)
         runner = cls(model, workers=workers)
         log.info("ray: %s CPUs, %d workers", ray.cluster_resources().get("CPU"), runner.size)
         return runner
@@ -165,6 +169,20 @@ def _cluster_errors(phase: str) -> Iterator[None]:
         raise IngestError(
             f"Ingest stopped: {phase} on the Ray cluster failed ({_one_line(cause)}); "
             "the previous index is unchanged."
+        ) from exc
+
+
+def _probe(address: str, timeout: float = 5.0) -> None:
+    """Refuse an address nothing answers at, at once (Ray itself retries for minutes)."""
+    host, sep, port = address.removeprefix("ray://").rpartition(":")
+    if not sep or not port.isdigit():
+        return  # `local`, `auto`: Ray knows
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as exc:
+        raise ClusterUnavailable(
+            f"Could not reach the Ray cluster at {address} ({exc.strerror or exc}); "
+            "check the address, or use --ray local."
         ) from exc
 
 

@@ -192,3 +192,19 @@ def test_a_failure_on_the_cluster_stops_the_ingest_and_keeps_the_live_index(
         ingest(index_dir, [corpus_copy], embedder=hash_embedder, runner=broken)
     assert idx.current_generation(index_dir) == live and idx.verify(index_dir).ok
     assert not list(index_dir.glob(".staging-*"))
+
+
+def test_an_address_nothing_answers_at_is_refused_in_one_sentence(tmp_path, corpus_copy):
+    import socket
+
+    pytest.importorskip("ray")
+    with socket.socket() as sock:  # a port that was free a moment ago: nothing listens there
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    env = {"REPORTBOT_MODEL": "hash", "REPORTBOT_INDEX_DIR": str(tmp_path / "index")}
+    args = ["ingest", "--ray", f"127.0.0.1:{port}", str(corpus_copy)]
+    result = CliRunner().invoke(cli, args, env=env)
+    assert result.exit_code == 1
+    assert result.output.startswith(f"Error: Could not reach the Ray cluster at 127.0.0.1:{port} (")
+    assert result.output.strip().endswith("check the address, or use --ray local.")
+    assert len(result.output.strip().splitlines()) == 1
