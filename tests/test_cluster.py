@@ -128,7 +128,7 @@ def test_ray_vectors_equal_in_process_ones_with_the_real_model(tmp_path, real_em
 
 def test_ray_reingest_skips_unchanged_documents(tmp_path, corpus_copy, hash_embedder, ray_runner):
     index_dir = tmp_path / "index"
-    first = ingest(index_dir, [corpus_copy], embedder=hash_embedder, runner=ray_runner)
+    first = ingest(index_dir, [corpus_copy], embedder=hash_embedder)  # a Ray build: test above
     generation = first.generation
     again = ingest(index_dir, [corpus_copy], embedder=hash_embedder, runner=ray_runner)
     assert sorted(again.unchanged) == sorted(first.added) and not again.changed
@@ -184,7 +184,7 @@ def test_a_failure_on_the_cluster_stops_the_ingest_and_keeps_the_live_index(
     from bot.errors import IngestError
 
     index_dir = tmp_path / "index"
-    ingest(index_dir, [corpus_copy], embedder=hash_embedder, runner=ray_runner)
+    ingest(index_dir, [corpus_copy], embedder=hash_embedder)
     live = idx.current_generation(index_dir)
     (corpus_copy / "new.txt").write_text("A new report says exports grew 12% in 2025.")
     broken = RayRunner("/nonexistent/model", workers=1)  # every embedding actor fails to load it
