@@ -43,10 +43,10 @@ run: index
 
 # CI (.ci/run) runs this: the same lint and type check as `make lint`, then the whole suite.
 test: lint
-	$(BIN)/pytest -n 2 --durations=15
+	$(BIN)/pytest -n 2 --dist loadgroup --durations=15
 
 test-fast: $(STAMP)
-	$(BIN)/pytest -n 2 -m 'not e2e and not slow'
+	$(BIN)/pytest -n 2 --dist loadgroup -m 'not e2e and not slow'
 
 lint: $(STAMP)
 	$(BIN)/ruff check bot tests scripts

@@ -197,6 +197,17 @@ def cli(verbose: int) -> None:
 @click.option("--author", default="", help="Author for a single document.")
 @click.option("--date", default="", help="Publication date for a single document.")
 @click.option("--url", "doc_url", default="", help="Publication URL for a single document.")
+@click.option(
+    "--ray",
+    "ray_address",
+    metavar="ADDRESS",
+    help="Extract and embed on a Ray cluster (host:6379, ray://host:10001, auto, or local).",
+)
+@click.option(
+    "--ray-workers",
+    type=click.IntRange(min=1),
+    help="Ray extraction tasks and embedding actors at once [default: the cluster's CPUs].",
+)
 @json_option("the report")
 @click.option("-q", "--quiet", is_flag=True, help="No progress bar (or, piped, no progress lines).")
 @click.option(
@@ -218,6 +229,8 @@ def ingest(
     author,
     date,
     doc_url,
+    ray_address,
+    ray_workers,
     as_json,
     quiet,
     progress_interval,
@@ -226,13 +239,23 @@ def ingest(
     """Add or update documents (files, folders, http(s) URLs); default corpus/.
 
     Unchanged documents are skipped, so re-running costs no embedding work.
+    With --ray, extraction and embedding run on a Ray cluster (pip install
+    'reportbot[cluster]'); the index is written and published here, as without it.
 
     \b
     Example:
       reportbot ingest corpus/ https://example.org/report.pdf
+      reportbot ingest --ray local corpus/
     """
     from bot.ingest import ingest as run_ingest
 
+    if ray_workers and not ray_address:
+        raise click.UsageError("--ray-workers needs --ray ADDRESS.")
+    runner = None
+    if ray_address:
+        from bot.cluster import RayRunner
+
+        runner = RayRunner.connect(ray_address, settings.model, workers=ray_workers)
     meta = DocumentMeta(title, publisher, author, date, doc_url)
     with _progress(quiet, progress_interval) or nullcontext() as progress:
         report = run_ingest(
@@ -247,6 +270,7 @@ def ingest(
             max_bytes=settings.max_file_bytes,
             fetch_timeout=settings.fetch_timeout,
             allow_private=settings.allow_private_urls,
+            runner=runner,
         )
     if as_json:
         _emit(report.to_dict())

@@ -58,3 +58,7 @@ class IngestError(ReportbotError):
 
 class IndexUnavailable(ReportbotError):
     """The index's database server cannot be reached (down, restarting, network gone)."""
+
+
+class ClusterUnavailable(ReportbotError):
+    """Ray is not installed, or the cluster given to `ingest --ray` cannot be reached."""

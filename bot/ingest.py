@@ -34,6 +34,7 @@ from bot import loaders, store, vectors
 from bot.chunking import chunk_text, paragraph_starts
 from bot.cleaning import CleanText, clean_pages
 from bot.embedding import Embedder, encode_with_spans
+from bot.embedding.base import Spans
 from bot.errors import (
     BadDocument,
     DocumentNotFound,
@@ -55,6 +56,35 @@ EMBED_BATCH = 64
 EMBED_SLICE = 4096  # texts encoded per call (their sentence vectors are written after each)
 LOCK_NAME = "ingest.lock"
 SENTENCE_VECTORS_VERSION = 1  # how sentence vectors are made; a change asks for a rebuild
+
+
+# An encoder: vectors of the texts and of their spans, yielded slice by slice as
+# (indices into texts, vectors, span vectors), reporting the number of texts done so far.
+Encoder = Callable[..., Iterator[tuple[list[int], np.ndarray, list[np.ndarray | None]]]]
+
+
+class Runner:
+    """Where extraction and embedding run when not in this process (`bot.cluster.RayRunner`).
+
+    `extract` yields, in the order of `paths`, each source `Prepared` or a `(source, reason)`
+    failure; `encode` is an `Encoder`. Their results go through the same store and publish step
+    as an in-process ingest.
+    """
+
+    def extract(
+        self, paths: list[str], *, override: DocumentMeta | None, **load_options: Any
+    ) -> Iterator[Prepared | tuple[str, str]]:
+        raise NotImplementedError
+
+    def encode(
+        self,
+        texts: list[str],
+        spans: list[Spans],
+        *,
+        batch_size: int,
+        progress: Callable[[int], None] | None,
+    ) -> Iterator[tuple[list[int], np.ndarray, list[np.ndarray | None]]]:
+        raise NotImplementedError
 
 
 @dataclass
@@ -107,11 +137,14 @@ def ingest(
     max_bytes: int = 50 * 1024 * 1024,
     fetch_timeout: float = 20.0,
     allow_private: bool = False,
+    runner: Runner | None = None,
 ) -> IngestReport:
     """Ingest files, folders and URLs. Per-document failures are reported, not raised.
 
     `sync` also removes documents that came from one of the given folders and are gone now.
     `meta` overrides the citation metadata (for a single uploaded document).
+    `runner` runs extraction and embedding elsewhere (a Ray cluster); storing and publishing
+    stay here, the same either way.
     """
     names = [str(s) for s in sources]
     failed: list[tuple[str, str]] = []
@@ -123,6 +156,27 @@ def ingest(
             failed.append((source, _one_line(exc)))
             if progress:
                 progress(ProgressEvent("extracting", failed=failed[-1]))
+
+    def extract_all(run: Runner) -> Iterator[Prepared]:
+        pages = 0
+        results = run.extract(
+            paths,
+            override=meta,
+            max_bytes=max_bytes,
+            fetch_timeout=fetch_timeout,
+            allow_private=allow_private,
+        )
+        for i, result in enumerate(results, start=1):
+            if isinstance(result, tuple):
+                failed.append(result)
+                if progress:
+                    progress(ProgressEvent("extracting", failed=result))
+            else:
+                pages += len(result.raw.pages)
+                yield result
+            if progress:
+                now = paths[i] if i < len(paths) else ""
+                progress(ProgressEvent("extracting", i, len(paths), pages, source=now))
 
     def load_all() -> Iterator[RawDocument]:
         pages = 0  # of the documents before this one (each is cleaned and chunked once yielded)
@@ -149,13 +203,14 @@ def ingest(
     folders = [_source_key(s) for s in names if Path(s).is_dir()] if sync else []
     report = _apply(
         index_dir,
-        load_all(),
+        load_all() if runner is None else extract_all(runner),
         embedder=embedder,
         rebuild=rebuild,
         rebuild_on_mismatch=rebuild_on_mismatch,
         progress=progress,
         prune_folders=folders,
         override=meta,
+        encode=None if runner is None else runner.encode,
     )
     report.failed = failed + report.failed
     return report
@@ -188,7 +243,7 @@ def remove(index_dir: Path | str, doc_ids: Iterable[str], *, embedder: Embedder)
 
 def _apply(
     location: Path | str,
-    docs: Iterable[RawDocument],
+    docs: Iterable[RawDocument | Prepared],
     *,
     embedder: Embedder,
     rebuild: bool = False,
@@ -198,12 +253,15 @@ def _apply(
     remove_ids: list[str] | None = None,
     prune_folders: list[str] | None = None,
     override: DocumentMeta | None = None,
+    encode: Encoder | None = None,
 ) -> IngestReport:
     started = time.perf_counter()
     staging = _staging_for(location)
     with staging.locked():
         try:
-            builder = _Builder(staging, embedder, override=override, batch_size=batch_size)
+            builder = _Builder(
+                staging, embedder, override=override, batch_size=batch_size, encode=encode
+            )
             builder.open(rebuild=rebuild, rebuild_on_mismatch=rebuild_on_mismatch)
             report = builder.run(docs, remove_ids or [], prune_folders or [], progress)
             if report.changed or builder.fresh:
@@ -591,9 +649,11 @@ class _Builder:
         *,
         override: DocumentMeta | None = None,
         batch_size: int = EMBED_BATCH,
+        encode: Encoder | None = None,
     ) -> None:
         self.store = staging
         self.embedder = embedder
+        self.encode = encode or (lambda *a, **k: encode_slices(embedder, *a, **k))
         self.override = override
         self.batch_size = batch_size
         self.settings = idx.chunk_settings()
@@ -628,7 +688,7 @@ class _Builder:
 
     def run(
         self,
-        docs: Iterable[RawDocument],
+        docs: Iterable[RawDocument | Prepared],
         remove_ids: list[str],
         prune_folders: list[str],
         progress: Progress | None,
@@ -669,8 +729,13 @@ class _Builder:
         self.store.close()
         return report
 
-    def _put(self, raw: RawDocument, state: _Run) -> str | None:
-        """Store one document (unless unchanged); returns its id, None if it was not stored."""
+    def _put(self, item: RawDocument | Prepared, state: _Run) -> str | None:
+        """Store one document (unless unchanged); returns its id, None if it was not stored.
+
+        A document prepared elsewhere (a Ray worker) is stored as it is, if it was prepared with
+        the metadata it gets here; otherwise it is prepared here.
+        """
+        raw = item.raw if isinstance(item, Prepared) else item
         existing = self._find_existing(raw)
         doc_id = existing["id"] if existing else (raw.doc_id or self._new_id(raw.source))
         meta_hash = hashlib.sha256(
@@ -681,7 +746,8 @@ class _Builder:
         if unchanged:
             state.report.unchanged.append(unchanged)
             return unchanged
-        clean = clean_pages(raw.pages, reflow=raw.format == "pdf")
+        ready = item if isinstance(item, Prepared) and item.meta == meta else prepare(raw, meta)
+        clean = ready.clean
         if not clean.text.strip():
             state.report.failed.append((raw.source, "no text left after removing page boilerplate"))
             return doc_id if existing else None
@@ -689,9 +755,8 @@ class _Builder:
         with self.store.transaction():
             if existing:
                 state.dropped += self._delete(doc_id, state)
-            title = meta.title or loaders.first_line(clean.text) or doc_id
-            self._insert_document(doc_id, raw, meta, meta_hash, title, clean)
-            self._insert_chunks(doc_id, raw, replace(meta, title=title), clean, state)
+            self._insert_document(doc_id, raw, meta, meta_hash, ready.title or doc_id, clean)
+            self._insert_chunks(doc_id, ready.chunks, state)
         (state.report.updated if existing else state.report.added).append(doc_id)
         return doc_id
 
@@ -749,47 +814,18 @@ class _Builder:
             }
         )
 
-    def _insert_chunks(
-        self, doc_id: str, raw: RawDocument, meta: DocumentMeta, clean: CleanText, state: _Run
-    ) -> None:
-        pages = clean.page_starts if raw.format == "pdf" else None
-        # Long paginated reports (PDF) get each chunk's context embedded and indexed with it:
-        # their chunks rarely name the filing, section or table they belong to. Short articles
-        # (text, HTML, DOCX) do not: on the seed questions, the prefix diluted their chunks.
-        identity = document_identity(meta) if raw.format == "pdf" else ""
-        for ordinal, span in enumerate(chunk_text(clean.text, pages)):
-            text = clean.text[span.start : span.end]
-            context = (
-                chunk_context(_below_title(span.section, meta.title), span.header)
-                if raw.format == "pdf"
-                else ""
+    def _insert_chunks(self, doc_id: str, chunks: list[PreparedChunk], state: _Run) -> None:
+        for chunk in chunks:
+            chunk_id = self.store.insert_chunk({"doc_id": doc_id, **chunk.row})
+            state.pending.append(
+                _Pending(chunk_id, chunk.row["text"], chunk.prefix, chunk.row["text_hash"])
             )
-            # The identity opens the prefix, unless the chunk opens with the title itself.
-            shown = identity if identity and not text.startswith(meta.title) else ""
-            prefix = f"{shown}\n{context}" if shown else context
-            text_hash = hashlib.sha256((prefix + text).encode()).hexdigest()
-            chunk_id = self.store.insert_chunk(
-                {
-                    "doc_id": doc_id,
-                    "ordinal": ordinal,
-                    "text": text,
-                    "start": span.start,
-                    "end": span.end,
-                    "paragraph": span.paragraph,
-                    "page": span.page,
-                    "text_hash": text_hash,
-                    "section": span.section,
-                    "header": span.header,
-                    "context": context,
-                }
-            )
-            state.pending.append(_Pending(chunk_id, text, prefix, text_hash))
-            self._store_figures(chunk_id, doc_id, text, span.start)
+            self._store_figures(chunk_id, doc_id, chunk.figures)
 
-    def _store_figures(self, chunk_id: int, doc_id: str, text: str, offset: int) -> None:
+    def _store_figures(self, chunk_id: int, doc_id: str, figures: list[dict[str, Any]]) -> None:
         """Every figure in a chunk, with the sentence it stands in: the fact-checker's list."""
-        rows = figure_rows(text, offset, chunk_id=chunk_id, doc_id=doc_id)
-        if rows:
+        if figures:
+            rows = [{**row, "chunk_id": chunk_id, "doc_id": doc_id} for row in figures]
             self.store.insert_figures(rows)
 
     def _find_existing(self, raw: RawDocument) -> dict[str, Any] | None:
@@ -866,35 +902,31 @@ class _Builder:
         Each chunk is encoded with its prefix (document identity, then its context) before it;
         its sentences' spans are shifted past the prefix, so the pooled sentence vectors are
         those of the chunk's own sentences, read in the light of where they stand.
-        Texts are sorted by length once (batches of similar length pad least), then encoded in
-        slices of EMBED_SLICE so the sentence vectors of a big ingest never sit in memory at
-        once.
+        The encoder (`encode_slices` here, `bot.cluster` on Ray) yields slice by slice, and each
+        slice's sentence vectors are written as it comes.
         """
         if progress:
             progress(ProgressEvent("embedding", 0, len(fresh)))
         if not fresh:
             return np.zeros((0, 0), dtype=np.float32)
-        order = sorted(range(len(fresh)), key=lambda i: len(fresh[i].embedded))
+        report = (
+            (lambda done: progress(ProgressEvent("embedding", done, len(fresh))))
+            if progress
+            else None
+        )
         out: np.ndarray | None = None
-        for start in range(0, len(order), EMBED_SLICE):
-            part = order[start : start + EMBED_SLICE]
-            items = [fresh[i] for i in part]
-            report = (
-                (lambda d, _t, s=start: progress(ProgressEvent("embedding", s + d, len(fresh))))
-                if progress
-                else None
-            )
-            vecs, span_vectors = encode_with_spans(
-                self.embedder,
-                [p.embedded for p in items],
-                [_shift(highlight_spans(p.text), len(p.prefix)) for p in items],
-                batch_size=self.batch_size,
-                progress=report,
-            )
+        for part, vecs, span_vectors in self.encode(
+            [p.embedded for p in fresh],
+            [_shift(highlight_spans(p.text), len(p.prefix)) for p in fresh],
+            batch_size=self.batch_size,
+            progress=report,
+        ):
             if out is None:
                 out = np.zeros((len(fresh), vecs.shape[1]), dtype=np.float32)
             out[part] = vecs
-            self.store.insert_sentence_vectors([p.chunk_id for p in items], map(_f16, span_vectors))
+            self.store.insert_sentence_vectors(
+                [fresh[i].chunk_id for i in part], map(_f16, span_vectors)
+            )
         assert out is not None
         return out
 
@@ -906,6 +938,96 @@ class _Builder:
             "chunks": report.chunks_total,
             "built_at": datetime.now(UTC).isoformat(timespec="seconds"),
         }
+
+
+@dataclass(frozen=True)
+class PreparedChunk:
+    """One chunk before it is stored: its row (every column but `doc_id`), the prefix embedded
+    before it, and its figure rows (every column but `chunk_id` and `doc_id`)."""
+
+    row: dict[str, Any]
+    prefix: str
+    figures: list[dict[str, Any]]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A document cleaned, chunked and its figures read: all the work on it that needs no index.
+
+    `meta` is the citation metadata it was prepared with (the source's, merged with an override);
+    `title` is empty when no text was left after cleaning.
+    """
+
+    raw: RawDocument
+    meta: DocumentMeta
+    clean: CleanText
+    title: str
+    chunks: list[PreparedChunk]
+
+
+def prepare(raw: RawDocument, meta: DocumentMeta) -> Prepared:
+    """Clean, chunk and read the figures of one document (in this process or on a Ray worker)."""
+    clean = clean_pages(raw.pages, reflow=raw.format == "pdf")
+    if not clean.text.strip():
+        return Prepared(raw, meta, clean, "", [])
+    title = meta.title or loaders.first_line(clean.text)
+    return Prepared(raw, meta, clean, title, list(_chunks(raw, replace(meta, title=title), clean)))
+
+
+def _chunks(raw: RawDocument, meta: DocumentMeta, clean: CleanText) -> Iterator[PreparedChunk]:
+    pages = clean.page_starts if raw.format == "pdf" else None
+    # Long paginated reports (PDF) get each chunk's context embedded and indexed with it:
+    # their chunks rarely name the filing, section or table they belong to. Short articles
+    # (text, HTML, DOCX) do not: on the seed questions, the prefix diluted their chunks.
+    identity = document_identity(meta) if raw.format == "pdf" else ""
+    for ordinal, span in enumerate(chunk_text(clean.text, pages)):
+        text = clean.text[span.start : span.end]
+        context = (
+            chunk_context(_below_title(span.section, meta.title), span.header)
+            if raw.format == "pdf"
+            else ""
+        )
+        # The identity opens the prefix, unless the chunk opens with the title itself.
+        shown = identity if identity and not text.startswith(meta.title) else ""
+        prefix = f"{shown}\n{context}" if shown else context
+        row = {
+            "ordinal": ordinal,
+            "text": text,
+            "start": span.start,
+            "end": span.end,
+            "paragraph": span.paragraph,
+            "page": span.page,
+            "text_hash": hashlib.sha256((prefix + text).encode()).hexdigest(),
+            "section": span.section,
+            "header": span.header,
+            "context": context,
+        }
+        yield PreparedChunk(row, prefix, figure_rows(text, span.start))
+
+
+def encode_slices(
+    embedder: Embedder,
+    texts: list[str],
+    spans: list[Spans],
+    *,
+    batch_size: int = EMBED_BATCH,
+    progress: Callable[[int], None] | None = None,
+) -> Iterator[tuple[list[int], np.ndarray, list[np.ndarray | None]]]:
+    """The in-process `Encoder`: texts sorted by length once (batches of similar length pad
+    least), encoded in slices of EMBED_SLICE so the sentence vectors of a big ingest never sit
+    in memory at once."""
+    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+    for start in range(0, len(order), EMBED_SLICE):
+        part = order[start : start + EMBED_SLICE]
+        report = (lambda d, _t, s=start: progress(s + d)) if progress else None
+        vecs, span_vectors = encode_with_spans(
+            embedder,
+            [texts[i] for i in part],
+            [spans[i] for i in part],
+            batch_size=batch_size,
+            progress=report,
+        )
+        yield part, vecs, span_vectors
 
 
 def document_identity(meta: DocumentMeta) -> str:

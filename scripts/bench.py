@@ -22,6 +22,8 @@ Sections
   onnx      the ONNX backend (bot/embedding/onnx_backend.py), fp32 and int8
   extract   PDF text extraction on the FinanceBench filings: pages/s and table rows kept on one
             line, PDFium (bot.loaders.pdf, today) vs pypdf (before) vs pdfplumber (if installed)
+  ray       chunks/s of `ingest` of whole FinanceBench filings in-process vs on a loopback Ray
+            cluster with 1 and 2 workers (`ingest --ray`; needs the `cluster` extra)
 
 The synthetic corpus for scale (documented in docs/benchmarks.md): text is SciFact sentences
 recombined at random into 40-100 word paragraphs (one chunk each), ten per document; vectors are
@@ -89,6 +91,7 @@ SECTIONS = (
     "onnx",
     "extract",
     "backends",
+    "ray",
 )
 DEFAULT_FILINGS = ROOT.parent / "shared" / "eval" / "financebench" / "pdfs"
 EXTRACT_EVERY = 5  # every 5th page of each filing is extracted by every extractor
@@ -1460,6 +1463,71 @@ def _vectors_of(index) -> tuple[np.ndarray, np.ndarray]:
     return _VEC_CACHE[key]
 
 
+def bench_ray(filings: Path, n_filings: int) -> dict[str, Any] | None:
+    """chunks/s of a whole `ingest` (extract, embed, write, publish) of the same filings with
+    the real model: in-process, then on a loopback Ray cluster with 1 and 2 workers.
+
+    Each Ray ingest includes what a Ray ingest pays every time (the embedding actors start and
+    load the model); starting the cluster itself is timed apart. Load average printed with it.
+    """
+    import tempfile
+
+    import pypdfium2
+
+    from bot.embedding import get_embedder
+    from bot.ingest import ingest
+
+    try:
+        from bot.cluster import RayRunner
+    except ImportError:
+        print("ray: bot.cluster needs Ray (pip install 'reportbot[cluster]'); skipped")
+        return None
+    pdfs = sorted(filings.glob("*.pdf"), key=lambda p: len(pypdfium2.PdfDocument(p)))[:n_filings]
+    if not pdfs:
+        print(f"ray: no PDFs in {filings}; skipped")
+        return None
+    out: dict[str, Any] = {"filings": [p.name for p in pdfs], "load_before": os.getloadavg()}
+    emb = get_embedder(MODEL)
+    emb.encode_spans(["Warm up."], [[(0, 8)]])  # the in-process model load is not ingest time
+
+    def run(label: str, runner: Any) -> None:
+        with tempfile.TemporaryDirectory() as tmp:
+            report = ingest(Path(tmp), pdfs, embedder=emb, runner=runner)
+        rate = report.chunks_total / report.seconds
+        out[label] = {
+            "chunks": report.chunks_total,
+            "seconds": report.seconds,
+            "chunks_per_s": rate,
+            "failed": len(report.failed),
+            "load": os.getloadavg(),
+        }
+        print(
+            f"ray      {label:<18} {report.chunks_total:6,d} chunks in {report.seconds:6.1f} s "
+            f"= {rate:6.1f} chunks/s   (load average {os.getloadavg()[0]:.1f})",
+            flush=True,
+        )
+
+    run("in-process", None)
+    t0 = time.perf_counter()
+    runner = RayRunner.connect("local", MODEL, workers=1, num_cpus=os.cpu_count())
+    out["cluster_start_s"] = time.perf_counter() - t0
+    print(
+        f"ray      local cluster of {os.cpu_count()} CPUs started in {out['cluster_start_s']:.1f} s"
+    )
+    with tempfile.TemporaryDirectory() as tmp:  # worker processes start (imports) once
+        (Path(tmp) / "warm.txt").write_text("Warm up the workers.")
+        t0 = time.perf_counter()
+        ingest(Path(tmp) / "index", [Path(tmp) / "warm.txt"], embedder=emb, runner=runner)
+        out["warm_up_s"] = time.perf_counter() - t0
+    for workers in (1, 2):
+        runner.workers = workers
+        run(f"ray {workers} worker{'s' if workers > 1 else ''}", runner)
+    import ray
+
+    ray.shutdown()
+    return out
+
+
 def write_docs(results: dict[str, Any]) -> None:
     from bench_report import write_report
 
@@ -1473,6 +1541,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="100000,1000000", help="synthetic index sizes")
     parser.add_argument("--filings", type=Path, default=DEFAULT_FILINGS, help="PDFs for extract")
     parser.add_argument("--ingest-docs", type=int, default=250)
+    parser.add_argument("--ray-filings", type=int, default=2, help="smallest filings for ray")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--no-docs", action="store_true", help="do not rewrite docs/")
     parser.add_argument("--serve-rss", type=Path, help=argparse.SUPPRESS)
@@ -1517,6 +1586,8 @@ def main() -> None:
             value = bench_extract(args.filings)
         elif name == "backends":
             value = bench_backends(args.dataset, sizes)
+        elif name == "ray":
+            value = bench_ray(args.filings, args.ray_filings)
         else:
             torch_ndcg = results.get("eval", {}).get("hybrid", {}).get("ndcg_at_10")
             value = bench_onnx(args.dataset, args.ingest_docs, torch_ndcg)
