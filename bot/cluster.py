@@ -28,8 +28,10 @@ import numpy as np
 from bot import loaders
 from bot.embedding.base import Spans
 from bot.errors import BadDocument, ClusterUnavailable, FetchError, IngestError, UnsupportedFormat
-from bot.ingest import EMBED_SLICE, Prepared, Runner, _merge_meta, _one_line, prepare
+from bot.ingest import Runner, _merge_meta
 from bot.models import DocumentMeta
+from bot.prepare import EMBED_SLICE, Prepared, prepare
+from bot.staging import _one_line
 
 log = logging.getLogger(__name__)
 

@@ -8,53 +8,46 @@ failed ingest leaves the previous index exactly as it was.
 
 from __future__ import annotations
 
-import errno
 import hashlib
 import json
 import logging
-import os
 import re
-import shutil
-import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
-from contextlib import AbstractContextManager, contextmanager
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 import numpy as np
-import sqlite_utils
-from filelock import FileLock, Timeout
 
 from bot import index as idx
-from bot import loaders, store, vectors
-from bot.chunking import chunk_text, paragraph_starts
-from bot.cleaning import CleanText, clean_pages
-from bot.embedding import Embedder, encode_with_spans
+from bot import loaders
+from bot.chunking import paragraph_starts
+from bot.cleaning import CleanText
+from bot.embedding import Embedder
 from bot.embedding.base import Spans
 from bot.errors import (
     BadDocument,
     DocumentNotFound,
     FetchError,
-    IndexCorrupt,
-    IndexLocked,
     IndexMismatch,
-    IngestError,
     UnsupportedFormat,
 )
-from bot.figures import figure_rows
 from bot.models import DocumentMeta, RawDocument
+from bot.prepare import (
+    EMBED_BATCH,
+    Prepared,
+    PreparedChunk,
+    encode_slices,
+    prepare,
+)
 from bot.progress import Progress, ProgressEvent
+from bot.staging import SqliteStaging, Staging, _one_line
 from bot.text import highlight_spans
 
 log = logging.getLogger(__name__)
 
-EMBED_BATCH = 64
-EMBED_SLICE = 4096  # texts encoded per call (their sentence vectors are written after each)
-LOCK_NAME = "ingest.lock"
 SENTENCE_VECTORS_VERSION = 1  # how sentence vectors are made; a change asks for a rebuild
 
 
@@ -281,333 +274,6 @@ def _staging_for(location: Path | str) -> Staging:
 
         return PgStaging(str(location))
     return SqliteStaging(Path(location))
-
-
-class Staging:
-    """Where one ingest writes a new generation beside the live one, and publishes it.
-
-    `_Builder` (what to store: documents, chunks, figures, vectors, reused by hash) talks only
-    to this; `SqliteStaging` stages a copy of an index directory's live generation,
-    `bot.backends.postgres.PgStaging` a copy of the live schema. `locked` refuses a second
-    ingest; a failure anywhere before `publish` leaves the live generation as it was.
-    """
-
-    def locked(self) -> AbstractContextManager[None]:
-        raise NotImplementedError
-
-    def live_meta(self) -> dict[str, Any] | None:
-        """The live generation's metadata, or None when nothing has been published."""
-        raise NotImplementedError
-
-    def stage(self, copy_live: bool) -> None:
-        """Start the new generation: a copy of the live one, or empty."""
-        raise NotImplementedError
-
-    def transaction(self) -> AbstractContextManager[Any]:
-        raise NotImplementedError
-
-    def has_document(self, doc_id: str) -> bool:
-        raise NotImplementedError
-
-    def find_document(self, *, doc_id: str = "", source: str = "") -> dict[str, Any] | None:
-        raise NotImplementedError
-
-    def document_with_hash(self, content_hash: str) -> str | None:
-        raise NotImplementedError
-
-    def document_sources(self) -> list[tuple[str, str]]:
-        raise NotImplementedError
-
-    def insert_document(self, row: dict[str, Any]) -> None:
-        raise NotImplementedError
-
-    def insert_chunk(self, row: dict[str, Any]) -> int:
-        """Store a chunk, returning its id (which is also its vector's)."""
-        raise NotImplementedError
-
-    def insert_figures(self, rows: list[dict[str, Any]]) -> None:
-        raise NotImplementedError
-
-    def chunks_to_delete(self, doc_id: str) -> list[dict[str, Any]]:
-        """id, text_hash and sentence vectors of a document's chunks."""
-        raise NotImplementedError
-
-    def delete_document(self, doc_id: str) -> list[int]:
-        """Delete a document's rows; returns the chunk ids whose vectors must go too."""
-        raise NotImplementedError
-
-    def chunk_ids_with_hash(self, text_hash: str) -> list[int]:
-        raise NotImplementedError
-
-    def insert_sentence_vectors(self, chunk_ids: list[int], blobs: Iterable[bytes | None]) -> None:
-        raise NotImplementedError
-
-    def sentence_blob(self, chunk_id: int) -> bytes | None:
-        raise NotImplementedError
-
-    def counts(self) -> tuple[int, int]:
-        """(documents, chunks) in the new generation."""
-        raise NotImplementedError
-
-    # vectors, by chunk id
-    def vector_dim(self) -> int | None:
-        """The dimension of the staged vectors (None when the generation is new)."""
-        raise NotImplementedError
-
-    def reconstruct(self, chunk_ids: list[int]) -> np.ndarray:
-        raise NotImplementedError
-
-    def remove_vectors(self, chunk_ids: list[int]) -> None:
-        raise NotImplementedError
-
-    def add_vectors(self, chunk_ids: list[int], vecs: np.ndarray, expected: int) -> None:
-        """Store vectors; `expected` is how many this run adds (it sizes a new index)."""
-        raise NotImplementedError
-
-    def finish_vectors(self) -> None:
-        """After the last add: switch to an approximate index if the count has grown past it."""
-        raise NotImplementedError
-
-    def vector_count(self) -> int:
-        raise NotImplementedError
-
-    def write(self, meta: dict[str, Any], step: Callable[[int], None]) -> None:
-        """Everything derived (vocabulary, indexes) and the metadata, made durable."""
-        raise NotImplementedError
-
-    def close(self) -> None:
-        """Done writing (whether or not it is published)."""
-
-    def publish(self) -> str:
-        raise NotImplementedError
-
-    def live_generation(self) -> str | None:
-        raise NotImplementedError
-
-    def discard(self) -> None:
-        """Throw away an unpublished staged generation (and release what it holds)."""
-
-
-class SqliteStaging(Staging):
-    """An index directory: the live generation's SQLite copied into `.staging-…`, FAISS in memory."""
-
-    def __init__(self, index_dir: Path) -> None:
-        self.index_dir = index_dir
-        self.staging = index_dir / f".staging-{os.getpid()}-{time.time_ns()}"
-        self.vectors: Any = None
-        self.index_type: str | None = None
-        self._db: sqlite_utils.Database | None = None
-
-    @property
-    def db(self) -> sqlite_utils.Database:
-        if self._db is None:
-            raise RuntimeError("SqliteStaging.stage() must run before the database is used")
-        return self._db
-
-    @contextmanager
-    def locked(self) -> Iterator[None]:
-        self.index_dir.mkdir(parents=True, exist_ok=True)
-        lock = FileLock(self.index_dir / LOCK_NAME)
-        try:
-            lock.acquire(timeout=0)
-        except Timeout as exc:
-            raise IndexLocked(
-                f"Another ingest is already running on {self.index_dir}/; wait for it to finish."
-            ) from exc
-        try:
-            yield
-        except OSError as exc:
-            if exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
-                raise IngestError(
-                    f"Ingest stopped: the disk is full ({exc.strerror}); "
-                    "the previous index is unchanged. Free some space and run it again."
-                ) from exc
-            raise IngestError(
-                f"Ingest stopped: {_one_line(exc)}; the previous index is unchanged."
-            ) from exc
-        except sqlite3.DatabaseError as exc:  # SQLite reports a full disk or size limit this way
-            raise IngestError(
-                f"Ingest stopped: the new index database could not be written ({_one_line(exc)}); "
-                "the previous index is unchanged. If the disk is full, free some space and run "
-                "it again."
-            ) from exc
-        finally:
-            lock.release()
-
-    def live_meta(self) -> dict[str, Any] | None:
-        if idx.current_generation(self.index_dir) is None:
-            return None
-        return idx.read_meta(
-            idx.generation_dir(self.index_dir)
-        )  # says so when CURRENT names nothing
-
-    def stage(self, copy_live: bool) -> None:
-        idx.prune(self.index_dir)
-        self.staging.mkdir()
-        if copy_live:
-            live_dir = idx.generation_dir(self.index_dir)
-            self._copy_database(live_dir)
-            self.vectors = vectors.read(live_dir / idx.VECTORS_NAME)
-            self.index_type = idx.read_meta(live_dir).get("index_type", "Flat")
-        # Not durable commit by commit: a failed ingest discards the whole staging copy, and
-        # `close` fsyncs the file once at the end (was one fsync per document: 100k at a million).
-        self._db = store.open_writable(self.staging / idx.DB_NAME, durable=False)
-        if self.vectors is not None and self.db["chunks"].count != self.vectors.ntotal:
-            # Building on a damaged generation would give vectors two chunks (or none).
-            raise IndexCorrupt(
-                f"The index holds {self.db['chunks'].count} chunks but {self.vectors.ntotal} "
-                f"vectors; {idx.REBUILD_HINT}."
-            )
-
-    def _copy_database(self, live_dir: Path) -> None:
-        if not (live_dir / idx.DB_NAME).is_file():
-            raise IndexCorrupt(f"The index database is missing; {idx.REBUILD_HINT}.")
-        src = sqlite3.connect(f"file:{live_dir / idx.DB_NAME}?mode=ro", uri=True)
-        dst = sqlite3.connect(self.staging / idx.DB_NAME)
-        try:
-            with dst:
-                src.backup(dst)
-        except sqlite3.DatabaseError as exc:
-            if "disk I/O" in str(exc) or "is full" in str(exc):
-                raise  # a full disk while copying: reported by `locked`
-            raise IndexCorrupt(
-                f"The index database is damaged ({exc}); {idx.REBUILD_HINT}."
-            ) from exc
-        finally:
-            src.close()
-            dst.close()
-
-    def transaction(self) -> AbstractContextManager[Any]:
-        return self.db.atomic()
-
-    def has_document(self, doc_id: str) -> bool:
-        return bool(self.db["documents"].count_where("id = ?", [doc_id]))
-
-    def find_document(self, *, doc_id: str = "", source: str = "") -> dict[str, Any] | None:
-        column, value = ("id", doc_id) if doc_id else ("source", source)
-        return next(self.db.query(f"SELECT * FROM documents WHERE {column} = ?", [value]), None)
-
-    def document_with_hash(self, content_hash: str) -> str | None:
-        row = self.db.execute(
-            "SELECT id FROM documents WHERE content_hash = ?", [content_hash]
-        ).fetchone()
-        return row[0] if row else None
-
-    def document_sources(self) -> list[tuple[str, str]]:
-        return [(r[0], r[1]) for r in self.db.execute("SELECT id, source FROM documents")]
-
-    def insert_document(self, row: dict[str, Any]) -> None:
-        self.db.table("documents").insert(row)
-
-    def insert_chunk(self, row: dict[str, Any]) -> int:
-        chunk_id = self.db.table("chunks").insert(row).last_pk
-        assert chunk_id is not None  # sqlite-utils types last_pk as optional
-        return int(chunk_id)
-
-    def insert_figures(self, rows: list[dict[str, Any]]) -> None:
-        self.db.table("figures").insert_all(rows)
-
-    def chunks_to_delete(self, doc_id: str) -> list[dict[str, Any]]:
-        return list(
-            self.db.query(
-                "SELECT c.id, c.text_hash, s.vectors FROM chunks c "
-                "LEFT JOIN sentence_vectors s ON s.chunk_id = c.id WHERE c.doc_id = ?",
-                [doc_id],
-            )
-        )
-
-    def delete_document(self, doc_id: str) -> list[int]:
-        return store.delete_document(self.db, doc_id)
-
-    def chunk_ids_with_hash(self, text_hash: str) -> list[int]:
-        return [
-            r[0] for r in self.db.execute("SELECT id FROM chunks WHERE text_hash = ?", [text_hash])
-        ]
-
-    def insert_sentence_vectors(self, chunk_ids: list[int], blobs: Iterable[bytes | None]) -> None:
-        with self.db.atomic():
-            self.db.table("sentence_vectors").insert_all(
-                (
-                    {"chunk_id": cid, "vectors": blob}
-                    for cid, blob in zip(chunk_ids, blobs, strict=True)
-                    if blob
-                ),
-                batch_size=500,
-            )
-
-    def sentence_blob(self, chunk_id: int) -> bytes | None:
-        row = self.db.execute(
-            "SELECT vectors FROM sentence_vectors WHERE chunk_id = ?", [chunk_id]
-        ).fetchone()
-        return row[0] if row else None
-
-    def counts(self) -> tuple[int, int]:
-        return self.db["documents"].count, self.db["chunks"].count
-
-    def vector_dim(self) -> int | None:
-        return None if self.vectors is None else int(self.vectors.d)
-
-    def reconstruct(self, chunk_ids: list[int]) -> np.ndarray:
-        return vectors.reconstruct(self.vectors, chunk_ids)
-
-    def remove_vectors(self, chunk_ids: list[int]) -> None:
-        if self.vectors is not None:
-            vectors.remove(self.vectors, chunk_ids)
-
-    def add_vectors(self, chunk_ids: list[int], vecs: np.ndarray, expected: int) -> None:
-        if self.vectors is None:
-            self.index_type = vectors.choose_index_type(expected)
-            self.vectors = vectors.new_index(vecs.shape[1], self.index_type)
-        vectors.add(self.vectors, np.asarray(chunk_ids), vecs)
-
-    def finish_vectors(self) -> None:
-        wanted = vectors.choose_index_type(self.vectors.ntotal)
-        if wanted.startswith("IVF") and not (self.index_type or "").startswith("IVF"):
-            # An exact index that has grown past APPROXIMATE_FROM: same vectors, approximate.
-            log.info("%d vectors: switching to %s", self.vectors.ntotal, wanted)
-            self.vectors = vectors.rebuilt_as(self.vectors, wanted)
-            self.index_type = wanted
-
-    def vector_count(self) -> int:
-        return int(self.vectors.ntotal)
-
-    def write(self, meta: dict[str, Any], step: Callable[[int], None]) -> None:
-        step(0)
-        store.refresh_vocab(self.db)
-        step(1)
-        try:
-            vectors.write(self.vectors, self.staging / idx.VECTORS_NAME)
-        except RuntimeError as exc:  # FAISS reports a failed write (disk full) as RuntimeError
-            log.info("writing %s failed: %s", idx.VECTORS_NAME, _one_line(exc))
-            raise IngestError(
-                "Ingest stopped: the vector file could not be written; the previous index is "
-                "unchanged. If the disk is full, free some space and run it again."
-            ) from exc
-        meta = {**meta, "index_type": self.index_type, "versions": _versions()}
-        path = self.staging / idx.META_NAME
-        with open(path, "w") as fh:
-            json.dump(meta, fh, indent=2)
-            fh.flush()
-            os.fsync(fh.fileno())
-        step(2)
-        self.db.close()
-        # the one fsync of the staged database (commits skipped theirs)
-        with open(self.staging / idx.DB_NAME, "rb") as fh:
-            os.fsync(fh.fileno())
-        step(3)
-
-    def close(self) -> None:
-        if self._db is not None:
-            self._db.close()
-
-    def publish(self) -> str:
-        return idx.publish(self.index_dir, self.staging)
-
-    def live_generation(self) -> str | None:
-        return idx.current_generation(self.index_dir)
-
-    def discard(self) -> None:
-        shutil.rmtree(self.staging, ignore_errors=True)
 
 
 @dataclass(frozen=True)
@@ -940,139 +606,12 @@ class _Builder:
         }
 
 
-@dataclass(frozen=True)
-class PreparedChunk:
-    """One chunk before it is stored: its row (every column but `doc_id`), the prefix embedded
-    before it, and its figure rows (every column but `chunk_id` and `doc_id`)."""
-
-    row: dict[str, Any]
-    prefix: str
-    figures: list[dict[str, Any]]
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """A document cleaned, chunked and its figures read: all the work on it that needs no index.
-
-    `meta` is the citation metadata it was prepared with (the source's, merged with an override);
-    `title` is empty when no text was left after cleaning.
-    """
-
-    raw: RawDocument
-    meta: DocumentMeta
-    clean: CleanText
-    title: str
-    chunks: list[PreparedChunk]
-
-
-def prepare(raw: RawDocument, meta: DocumentMeta) -> Prepared:
-    """Clean, chunk and read the figures of one document (in this process or on a Ray worker)."""
-    clean = clean_pages(raw.pages, reflow=raw.format == "pdf")
-    if not clean.text.strip():
-        return Prepared(raw, meta, clean, "", [])
-    title = meta.title or loaders.first_line(clean.text)
-    return Prepared(raw, meta, clean, title, list(_chunks(raw, replace(meta, title=title), clean)))
-
-
-def _chunks(raw: RawDocument, meta: DocumentMeta, clean: CleanText) -> Iterator[PreparedChunk]:
-    pages = clean.page_starts if raw.format == "pdf" else None
-    # Long paginated reports (PDF) get each chunk's context embedded and indexed with it:
-    # their chunks rarely name the filing, section or table they belong to. Short articles
-    # (text, HTML, DOCX) do not: on the seed questions, the prefix diluted their chunks.
-    identity = document_identity(meta) if raw.format == "pdf" else ""
-    for ordinal, span in enumerate(chunk_text(clean.text, pages)):
-        text = clean.text[span.start : span.end]
-        context = (
-            chunk_context(_below_title(span.section, meta.title), span.header)
-            if raw.format == "pdf"
-            else ""
-        )
-        # The identity opens the prefix, unless the chunk opens with the title itself.
-        shown = identity if identity and not text.startswith(meta.title) else ""
-        prefix = f"{shown}\n{context}" if shown else context
-        row = {
-            "ordinal": ordinal,
-            "text": text,
-            "start": span.start,
-            "end": span.end,
-            "paragraph": span.paragraph,
-            "page": span.page,
-            "text_hash": hashlib.sha256((prefix + text).encode()).hexdigest(),
-            "section": span.section,
-            "header": span.header,
-            "context": context,
-        }
-        yield PreparedChunk(row, prefix, figure_rows(text, span.start))
-
-
-def encode_slices(
-    embedder: Embedder,
-    texts: list[str],
-    spans: list[Spans],
-    *,
-    batch_size: int = EMBED_BATCH,
-    progress: Callable[[int], None] | None = None,
-) -> Iterator[tuple[list[int], np.ndarray, list[np.ndarray | None]]]:
-    """The in-process `Encoder`: texts sorted by length once (batches of similar length pad
-    least), encoded in slices of EMBED_SLICE so the sentence vectors of a big ingest never sit
-    in memory at once."""
-    order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
-    for start in range(0, len(order), EMBED_SLICE):
-        part = order[start : start + EMBED_SLICE]
-        report = (lambda d, _t, s=start: progress(s + d)) if progress else None
-        vecs, span_vectors = encode_with_spans(
-            embedder,
-            [texts[i] for i in part],
-            [spans[i] for i in part],
-            batch_size=batch_size,
-            progress=report,
-        )
-        yield part, vecs, span_vectors
-
-
-def document_identity(meta: DocumentMeta) -> str:
-    """What identifies a document, embedded before each of its chunks: title, publisher, date.
-
-    Embedded only, not indexed for FTS: a word in every chunk of a document would lose its
-    weight for BM25 (and for the answers' coverage of rare words) across the whole index.
-    """
-    parts = [meta.title]
-    if meta.publisher and meta.publisher.lower() not in meta.title.lower():
-        parts.append(meta.publisher)
-    if meta.date and meta.date[:4] not in meta.title:
-        parts.append(meta.date)
-    return " · ".join(p for p in parts if p)
-
-
-def chunk_context(section: str, header: str) -> str:
-    """A chunk's context, stored, embedded and indexed with it: its section path and, for a
-    table chunk, the table's caption and header rows. Ends with a newline when not empty."""
-    text = "\n".join(line for line in (section, header) if line)
-    return text + "\n" if text else ""
-
-
-def _below_title(section: str, title: str) -> str:
-    """A section path without the document's own title at its head (it is the identity)."""
-    head, _, rest = section.partition(" > ")
-    return rest if title and head == " ".join(title.split()) else section
-
-
 def _shift(spans: list[tuple[int, int]], by: int) -> list[tuple[int, int]]:
     return [(s + by, e + by) for s, e in spans]
 
 
 def _f16(vectors: np.ndarray | None) -> bytes | None:
     return None if vectors is None else np.asarray(vectors, dtype=np.float16).tobytes()
-
-
-def _versions() -> dict[str, str]:
-    out = {"sqlite": sqlite3.sqlite_version}
-    for pkg in ("reportbot", "faiss-cpu", "sentence-transformers", "torch"):
-        try:
-            out[pkg] = metadata.version(pkg)
-        except metadata.PackageNotFoundError:
-            out[pkg] = ""
-    return out
 
 
 def _merge_meta(base: DocumentMeta, override: DocumentMeta) -> DocumentMeta:
@@ -1098,8 +637,3 @@ def _under(source: str, folder: str) -> bool:
     if "://" in source:
         return False
     return Path(source).resolve().is_relative_to(Path(folder).resolve())
-
-
-def _one_line(exc: BaseException) -> str:
-    text = str(exc).strip() or type(exc).__name__
-    return text.splitlines()[0]

@@ -34,7 +34,8 @@ from bot.embedding import HashEmbedder
 from bot.errors import IndexLocked
 from bot.index import CURRENT, DB_NAME, META_NAME, VECTORS_NAME, ReportIndex, current_generation
 from bot.index import verify as verify_index
-from bot.ingest import LOCK_NAME, ingest
+from bot.ingest import ingest
+from bot.staging import LOCK_NAME
 from bot.telegram.transport import RetryingRequest
 from tests.botapi_stub import BotApiStub, Faults
 from tests.test_telegram_bot import QUESTION, TOKEN, quoted, replies, running_bot, shown
@@ -103,7 +104,7 @@ import sys
 import time
 
 import bot.embedding
-import bot.ingest
+import bot.prepare
 from bot.embedding import HashEmbedder
 
 SLOW = float(os.environ["FAULT_SLOW_SECONDS"])
@@ -122,12 +123,12 @@ class SlowEmbedder(HashEmbedder):
         return super().encode(texts, **kwargs)
 
 
-_figure_rows = bot.ingest.figure_rows
+_figure_rows = bot.prepare.figure_rows
 _first = []
 
 
 def slow_figure_rows(*args, **kwargs):
-    if not _first:  # inside the first document's SQLite transaction
+    if not _first:  # while the first document is prepared for its SQLite transaction
         _first.append(1)
         mark("sqlite")
         time.sleep(SLOW)
@@ -156,7 +157,7 @@ def slow_replace(src, dst, *args, **kwargs):
 
 
 bot.embedding.get_embedder = lambda name: SlowEmbedder()
-bot.ingest.figure_rows = slow_figure_rows
+bot.prepare.figure_rows = slow_figure_rows
 os.fsync = slow_fsync
 os.replace = slow_replace
 mark("start")

@@ -46,8 +46,8 @@ from bot.errors import (
     IndexUnavailable,
     IngestError,
 )
-from bot.ingest import Staging, _versions
 from bot.models import Document, SearchFilter, VerifyResult
+from bot.staging import Staging, _versions
 
 log = logging.getLogger(__name__)
 
