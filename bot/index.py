@@ -316,6 +316,13 @@ class ReportIndex(ABC):
         """Chunks holding any of these index terms (only when not `has_fts5`)."""
         raise NotImplementedError
 
+    def term_positions(
+        self, chunk_ids: list[int], terms: list[str]
+    ) -> dict[int, tuple[dict[str, set[int]], dict[str, set[int]]]] | None:
+        """Token positions of these index terms in each chunk's text and context, when the
+        store keeps the chunks' tokens; None when `bot.lexical` must tokenise the texts."""
+        return None
+
     def document_cached(self, doc_id: str) -> dict[str, Any]:
         """`document()` memoised for the life of this (immutable) generation."""
         key = f"doc:{doc_id}"

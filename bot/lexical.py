@@ -78,7 +78,9 @@ def _fts_bm25(
         elif stems:
             terms.add(stems[0])  # a phrase's rows all hold its first term
     pool = index.lexical_candidates(sorted(terms), allowed)
-    return _rescore(index, {p: part_df(index, p) for p in parts}, pool)[:limit]
+    # The pool is every row that can match, so each part's rows are counted in it: the exact
+    # document frequency FTS5 uses (for prefixes and phrases too), not `part_df`'s bound.
+    return _rescore(index, dict.fromkeys(parts, 0), pool, count_df=True)[:limit]
 
 
 def within_budget(costs: dict[str, int]) -> list[str]:
@@ -93,7 +95,9 @@ def within_budget(costs: dict[str, int]) -> list[str]:
     return kept
 
 
-def _rescore(index: ReportIndex, costs: dict[str, int], pool: list[int]) -> list[tuple[int, float]]:
+def _rescore(
+    index: ReportIndex, costs: dict[str, int], pool: list[int], *, count_df: bool = False
+) -> list[tuple[int, float]]:
     """FTS5's bm25 of every part for the chunks in `pool`, computed here, best first.
 
     Chunk lengths are FTS5's own (`chunks_fts_docsize`); term frequencies come from
@@ -105,33 +109,57 @@ def _rescore(index: ReportIndex, costs: dict[str, int], pool: list[int]) -> list
         return []
     # FTS5 indexes two columns, the chunk's text and its context: a term's frequency is its
     # hits in both (a phrase never spans them) and a row's length is both columns' together.
-    columns = index.chunk_columns(pool)
     lengths = index.chunk_lengths(pool)
-    ids = [c for c in pool if c in columns and c in lengths]
     phrases = [(_part_terms(part), part.endswith("*")) for part in costs]
-    by_column = _positions([columns[c][0] for c in ids] + [columns[c][1] for c in ids], phrases)
-    positions = [(by_column[i], by_column[len(ids) + i]) for i in range(len(ids))]
+    stored = index.term_positions(pool, _wanted_terms(index, phrases))
+    if stored is not None:  # the store keeps each chunk's tokens: their positions, as FTS5's
+        ids = [c for c in pool if c in stored and c in lengths]
+        positions = [stored[c] for c in ids]
+    else:
+        columns = index.chunk_columns(pool)
+        ids = [c for c in pool if c in columns and c in lengths]
+        texts = [columns[c][0] for c in ids] + [columns[c][1] for c in ids]
+        by_column = _positions(texts, phrases)
+        positions = [(by_column[i], by_column[len(ids) + i]) for i in range(len(ids))]
     total = max(index.chunk_count, 1)
     avgdl = avg_tokens(index)
+    tfs = [[_tf(found, terms, prefix) for terms, prefix in phrases] for found in positions]
+    dfs = (
+        [sum(1 for row in tfs if row[k]) for k in range(len(phrases))]
+        if count_df
+        else costs.values()
+    )
     # A prefix's summed frequency can pass the row count; FTS5 floors such an idf as below.
-    idfs = [math.log(max((total - df + 0.5) / (df + 0.5), 1e-12)) for df in costs.values()]
+    idfs = [math.log(max((total - df + 0.5) / (df + 0.5), 1e-12)) for df in dfs]
     scored = []
     for row, cid in enumerate(ids):
         norm = BM25_K1 * (1 - BM25_B + BM25_B * lengths[cid] / avgdl)
         score = 0.0
-        for (terms, prefix), idf in zip(phrases, idfs, strict=True):
-            tf = 0
-            for found in positions[row]:
-                if len(terms) == 1 and not prefix:  # the common case, without the general path
-                    tf += len(found.get(terms[0], ()))
-                else:
-                    tf += _phrase_count(found, terms, prefix)
+        for tf, idf in zip(tfs[row], idfs, strict=True):
             if tf:
                 # FTS5 evaluates idf * (num / denom): in the same order, bit for bit
                 score += (idf if idf > 0 else 1e-6) * ((tf * (BM25_K1 + 1)) / (tf + norm))
         if score > 0:
             scored.append((cid, score))
     return sorted(scored, key=lambda cs: -cs[1])
+
+
+def _tf(
+    found: tuple[dict[str, set[int]], dict[str, set[int]]], terms: list[str], prefix: bool
+) -> int:
+    """A phrase's occurrences in a chunk's two columns (a phrase never spans them)."""
+    if len(terms) == 1 and not prefix:  # the common case, without the general path
+        return sum(len(column.get(terms[0], ())) for column in found)
+    return sum(_phrase_count(column, terms, prefix) for column in found)
+
+
+def _wanted_terms(index: ReportIndex, phrases: list[tuple[list[str], bool]]) -> list[str]:
+    """Every index term the phrases can match (a prefix: the vocabulary's terms under it)."""
+    terms = {t for words, prefix in phrases for t in (words[:-1] if prefix else words)}
+    for words, prefix in phrases:
+        if prefix and words:
+            terms |= {t for t, _ in prefix_terms(index, words[-1])}
+    return sorted(terms)
 
 
 def _positions(

@@ -100,8 +100,16 @@ def test_ask_check_figures_and_filters(location, hash_embedder):
     assert verdict.explanation and all(e.doc_id in _doc_ids(index) for e in verdict.evidence)
 
 
-def test_backends_rank_alike(corpus_index, pg_corpus):
-    """The same corpus and embedder give the same ranking on both backends."""
+@pytest.mark.parametrize("budget", [None, 5])
+def test_backends_rank_alike(corpus_index, pg_corpus, budget, monkeypatch):
+    """The same corpus and embedder give the same rankings on both backends: BM25 whether it
+    ranks every match (FTS5 itself on SQLite) or rescores the rarest words' pool (budget 5),
+    and dense search up to float rounding (the fake embedder's many exact ties at 0 aside)."""
+    from bot import lexical
+    from bot.answering import embed_query
+
+    if budget is not None:
+        monkeypatch.setattr(lexical, "LEXICAL_BUDGET", budget)
     assert pg_corpus.chunk_count == corpus_index.chunk_count
     for question in (
         QUESTION,
@@ -109,15 +117,24 @@ def test_backends_rank_alike(corpus_index, pg_corpus):
         "mission to the United States delegation companies",
         "exportaciones de servicios",
     ):
-        sqlite_hits = [(h.doc_id, h.chunk_id) for h in search(corpus_index, question, limit=10)]
-        pg_hits = [(h.doc_id, h.chunk_id) for h in search(pg_corpus, question, limit=10)]
-        # chunk ids are assigned in the same order by both
-        assert pg_hits == sqlite_hits, question
-        a = answer(corpus_index, question)
-        b = answer(pg_corpus, question)
-        assert a.status == b.status
-        assert [p.quote for p in a.passages] == [p.quote for p in b.passages]
-
+        qvec = embed_query(corpus_index, question)
+        s_scores, s_ids = corpus_index.dense_search(qvec, 10)
+        p_scores, p_ids = pg_corpus.dense_search(qvec, 10)
+        assert np.allclose(s_scores, p_scores, atol=1e-5)
+        distinct = [i for i in range(10) if s_scores[i] > 1e-4]  # not tied at zero
+        assert [s_ids[i] for i in distinct] == [p_ids[i] for i in distinct]
+        also = [int(c) for c in s_ids if c >= 0]
+        a = lexical.search(corpus_index, question, 10, also=also)
+        b = lexical.search(pg_corpus, question, 10, also=also)
+        assert [c for c, _ in a] == [c for c, _ in b], question
+        assert np.allclose([x for _, x in a], [x for _, x in b], rtol=1e-9)
+    for question in (QUESTION, "What does Argentina want to become?"):
+        sqlite_hits = [(h.doc_id, h.chunk_id) for h in search(corpus_index, question, limit=5)]
+        pg_hits = [(h.doc_id, h.chunk_id) for h in search(pg_corpus, question, limit=5)]
+        assert pg_hits == sqlite_hits, question  # chunk ids are assigned alike by both
+        a_ans, b_ans = answer(corpus_index, question), answer(pg_corpus, question)
+        assert a_ans.status == b_ans.status
+        assert [p.quote for p in a_ans.passages] == [p.quote for p in b_ans.passages]
     for claim in ("Argentina has 100 data centres.", "The mission had 20 companies in 2023."):
         a_v, b_v = check(corpus_index, claim), check(pg_corpus, claim)
         assert a_v.verdict == b_v.verdict and a_v.explanation == b_v.explanation
