@@ -270,7 +270,7 @@ def _apply(
 
 def _staging_for(location: Path | str) -> Staging:
     if idx.is_url(location):
-        from bot.backends.postgres import PgStaging
+        from bot.backends.pg_staging import PgStaging
 
         return PgStaging(str(location))
     return SqliteStaging(Path(location))

@@ -4,7 +4,7 @@
                        figures, vectors by chunk id, publish)
     SqliteStaging      an index directory: a copy of the live generation's SQLite file and
                        FAISS vectors in `.staging-…/`, published by replacing `CURRENT`
-    bot.backends.postgres.PgStaging   the same on PostgreSQL (a schema per generation)
+    bot.backends.pg_staging.PgStaging   the same on PostgreSQL (a schema per generation)
 
 A failure anywhere before `publish` leaves the live generation as it was; `locked` refuses a
 second ingest at once.
@@ -62,7 +62,7 @@ class Staging:
 
     `_Builder` (what to store: documents, chunks, figures, vectors, reused by hash) talks only
     to this; `SqliteStaging` stages a copy of an index directory's live generation,
-    `bot.backends.postgres.PgStaging` a copy of the live schema. `locked` refuses a second
+    `bot.backends.pg_staging.PgStaging` a copy of the live schema. `locked` refuses a second
     ingest; a failure anywhere before `publish` leaves the live generation as it was.
     """
 

@@ -1386,7 +1386,7 @@ def _exact_vs_hnsw(server, dataset: Path, sizes: tuple[int, ...]) -> list[dict[s
     HNSW build time and recall@10 against exact, by size (what HNSW_FROM is chosen from)."""
     import psycopg
 
-    from bot.backends import postgres
+    from bot.backends import pg_staging, postgres
 
     base = real_chunk_vectors(dataset)
     queries = SyntheticEmbedder(base, SYNTH_SEED + 1).encode(["q"] * 100)
@@ -1400,7 +1400,7 @@ def _exact_vs_hnsw(server, dataset: Path, sizes: tuple[int, ...]) -> list[dict[s
             conn.execute("DROP TABLE IF EXISTS v")
             conn.execute(f"CREATE TABLE v (chunk_id bigint PRIMARY KEY, embedding vector({d}))")
             vecs = SyntheticEmbedder(base, SYNTH_SEED).encode(["x"] * n)
-            postgres._copy_vectors(conn, "v", list(range(1, n + 1)), vecs)
+            pg_staging._copy_vectors(conn, "v", list(range(1, n + 1)), vecs)
             conn.execute("ANALYZE v")
 
             def run(order: str) -> tuple[list[list[int]], list[float]]:
