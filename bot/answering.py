@@ -5,15 +5,17 @@
 Dense (FAISS, cosine) and lexical (bot/lexical.py: SQLite FTS5, BM25 with Porter stemming and
 accent folding) candidates are fused by weighted reciprocal rank fusion, so exact names, numbers
 and rare words win even when the embedding misses them. The first RESCORE candidates are then
-re-ranked, and each one shown or not, by a small fitted model (bot/decision.py) over their
-signals: chunk and best-sentence cosine, IDF-weighted coverage of the question's words, BM25,
-words the index has never seen, each retriever's rank (see README, "Abstention").
+re-ranked, and each one shown or not, by small fitted models (bot/decision.py) over their
+signals: chunk, best-sentence and sentence-window cosine, IDF-weighted coverage of the
+question's words (also weighed by their rarity among the candidates), BM25, the nearness of the
+matched words, words the index has never seen, each retriever's rank (see README, "Abstention").
 
 A Spanish question (bot/language.py) is also searched with its English rendering.
 
-The highlighted sentence of each passage is the one closest to the question (plus a share of
-its rare words). Sentence vectors were pooled at ingest from the chunk's own forward pass and
-stored with it, so answering runs the model once: on the question.
+The highlighted sentence of each passage is the one a fitted sentence model scores highest
+(its cosine and coverage, and its neighbours', position and length). Sentence vectors were
+pooled at ingest from the chunk's own forward pass and stored with it, so answering runs the
+model once: on the question.
 """
 
 from __future__ import annotations
@@ -47,7 +49,7 @@ CANDIDATES = 50
 # Answer or decline: bot/decision.py's model over the first RESCORE candidates.
 RESCORE = 20  # candidates whose features are computed and that the model re-ranks
 DUPLICATE_JACCARD = 0.8
-HIGHLIGHT_LEXICAL_WEIGHT = 0.3
+PAIR_REACH = 3  # tokens apart that still count as a phrase (`_pairs`)
 MAX_QUESTION_CHARS = 1000
 SENTENCE_CACHE = 50_000  # sentence vectors kept per index (~75 MB at 384 dimensions)
 
@@ -161,14 +163,16 @@ def understand(question: str, lang: str | None = None) -> Query:
 
 @dataclass
 class Candidate:
-    """A retrieved chunk with the decision model's features and its closest sentence."""
+    """A retrieved chunk with the decision model's features and its sentences'."""
 
     hit: Hit
     row: dict[str, Any]
     stems: set[str]
-    span: tuple[int, int]  # the highlighted sentence, offsets inside the chunk
+    spans: list[tuple[int, int]]  # the chunk's candidate sentences, offsets inside it
     features: np.ndarray = field(repr=False)
+    sentence_features: np.ndarray = field(repr=False)  # a row per span
     probability: float = 0.0
+    span: tuple[int, int] = (0, 0)  # the highlighted sentence (`highlight`)
 
 
 def candidates(
@@ -179,7 +183,8 @@ def candidates(
     filters: SearchFilter | None = None,
     limit: int = RESCORE,
 ) -> list[Candidate]:
-    """The fused ranking's first `limit` chunks with the features of `decision.FEATURES`."""
+    """The fused ranking's first `limit` chunks with the features of `decision.FEATURES`
+    and, for each of their sentences, of `decision.SENTENCE_FEATURES`."""
     hits = search(index, query.lexical, limit=CANDIDATES, query_vector=qvec, filters=filters)
     rows = {r["id"]: r for r in index.chunks([h.chunk_id for h in hits[:limit]])}
     top = [h for h in hits[:limit] if h.chunk_id in rows]
@@ -194,48 +199,115 @@ def candidates(
     sims = _sentence_matrix(index, chosen, sentence_sets) @ qvec.reshape(-1)
     pieces = [t[s:e] for t, spans in zip(texts, sentence_sets, strict=True) for s, e in spans]
     stems_all = lexical.stems_many([_searchable(r) for r in chosen] + pieces)
-    chunk_stems = [set(x) for x in stems_all[: len(texts)]]
-    sentence_stems = stems_all[len(texts) :]
+    chunk_tokens = stems_all[: len(texts)]
+    sentence_stems = [set(x) for x in stems_all[len(texts) :]]
     dense = [h.dense if h.dense is not None else _cosine(index, qvec, h.chunk_id) for h in top]
-    out: list[Candidate] = []
-    pos = 0
+    local = _local_weights(terms, [set(t) for t in chunk_tokens])
     raw = []
-    for hit, row, spans, stems, cos in zip(
-        top, chosen, sentence_sets, chunk_stems, dense, strict=True
-    ):
-        best, best_score, best_cover = spans[0], -math.inf, 0.0
-        top_sim = -1.0
-        for s, e in spans:
-            cover = _coverage(terms, set(sentence_stems[pos]))
-            sim = float(sims[pos])
-            pos += 1
-            top_sim = max(top_sim, sim)
-            score = sim + HIGHLIGHT_LEXICAL_WEIGHT * cover
-            if score > best_score:
-                best, best_score, best_cover = (s, e), score, cover
-        raw.append((hit, row, stems, best, cos, top_sim, best_cover))
-    max_dense = max(r[4] for r in raw)
-    max_sent = max(r[5] for r in raw)
+    pos = 0
+    for hit, spans, tokens, cos in zip(top, sentence_sets, chunk_tokens, dense, strict=True):
+        n = len(spans)
+        sim = sims[pos : pos + n].astype(np.float64)
+        own = sentence_stems[pos : pos + n]
+        pos += n
+        cover = np.array([_coverage(terms, st) for st in own])
+        local_cover = np.array([_coverage(terms, st, local) for st in own])
+        pairs = [own[i] | own[i + 1] for i in range(n - 1)]
+        window = float(((sim[:-1] + sim[1:]) / 2).max()) if n > 1 else float(sim[0])
+        window_cover = max((_coverage(terms, st) for st in pairs), default=float(cover[0]))
+        raw.append(
+            (hit, set(tokens), spans, cos, sim, cover, local_cover, window, window_cover, tokens)
+        )
+    max_dense = max(r[3] for r in raw)
+    max_sent = max(float(r[4].max()) for r in raw)
     max_bm25 = max((h.lexical or 0.0) for h in top) or 1.0
-    for hit, row, stems, best, cos, top_sim, best_cover in raw:
+    local_chunk = [_coverage(terms, r[1], local) for r in raw]
+    max_local = max(local_chunk)
+    out: list[Candidate] = []
+    for row, lc, (hit, stems, spans, cos, sim, cover, local_cover, window, wcover, tokens) in zip(
+        chosen, local_chunk, raw, strict=True
+    ):
         bm25 = hit.lexical or 0.0
         values = {
             "dense": cos,
-            "sentence": top_sim,
+            "sentence": float(sim.max()),
             "dense_gap": cos - max_dense,
-            "sentence_gap": top_sim - max_sent,
+            "sentence_gap": float(sim.max()) - max_sent,
             "coverage": _coverage(terms, stems),
-            "sentence_coverage": best_cover,
+            "sentence_coverage": float(cover.max()),
             "bm25": bm25 / idf_total,
             "bm25_rel": bm25 / max_bm25,
             "unseen": unseen,
             "dense_rank": 1 / (1 + hit.dense_rank) if hit.dense_rank is not None else 0.0,
             "lexical_rank": 1 / (1 + hit.lexical_rank) if hit.lexical_rank is not None else 0.0,
             "translated": 1.0 if query.english else 0.0,
+            "window": window,
+            "window_coverage": wcover,
+            "proximity": _proximity(terms, tokens),
+            "local_coverage": lc,
+            "local_sentence_coverage": float(local_cover.max()),
+            "local_coverage_gap": lc - max_local,
+            "pairs": _pairs(terms, tokens),
+            "missing": _missing(terms, stems),
+            "terms": math.log1p(len(terms)),
         }
         features = np.array([values[f] for f in decision.FEATURES], dtype=np.float64)
-        out.append(Candidate(hit, row, stems, best, features))
+        sentence = _sentence_features(spans, sim, cover, local_cover)
+        out.append(Candidate(hit, row, stems, spans, features, sentence))
     return out
+
+
+def _sentence_features(
+    spans: list[tuple[int, int]], sim: np.ndarray, cover: np.ndarray, local_cover: np.ndarray
+) -> np.ndarray:
+    """The rows of `decision.SENTENCE_FEATURES` for one passage's sentences."""
+    n = len(spans)
+
+    def beside(v: np.ndarray) -> np.ndarray:
+        if n == 1:
+            return v.copy()
+        left = np.r_[-np.inf, v[:-1]]
+        right = np.r_[v[1:], -np.inf]
+        return np.maximum(left, right)
+
+    values = {
+        "sim": sim,
+        "coverage": cover,
+        "sim_gap": sim - sim.max(),
+        "coverage_gap": cover - cover.max(),
+        "local_coverage": local_cover,
+        "neighbour": beside(sim),
+        "neighbour_coverage": beside(cover),
+        "position": np.arange(n) / max(1, n - 1),
+        "length": np.log1p([e - s for s, e in spans]),
+    }
+    return np.column_stack([values[f] for f in decision.SENTENCE_FEATURES]).astype(np.float64)
+
+
+def _proximity(terms: list[Term], tokens: list[str]) -> float:
+    """Distinct question words matched, over the shortest run of tokens holding them all
+    (0 when fewer than two match): near one another, they more likely say one thing."""
+    owner: dict[str, int] = {}
+    for n, t in enumerate(terms):
+        for v in t.variants:
+            owner.setdefault(v, n)
+    hits = [(i, owner[tok]) for i, tok in enumerate(tokens) if tok in owner]
+    wanted = len({w for _, w in hits})
+    if wanted < 2:
+        return 0.0
+    counts: dict[int, int] = {}
+    best = len(tokens)
+    left = 0
+    for i, word in hits:
+        counts[word] = counts.get(word, 0) + 1
+        while len(counts) == wanted:
+            j, first = hits[left]
+            best = min(best, i - j + 1)
+            counts[first] -= 1
+            if not counts[first]:
+                del counts[first]
+            left += 1
+    return wanted / best
 
 
 def answer(
@@ -251,7 +323,8 @@ def answer(
     """The best `k` passages (from `offset` in the ranking) that answer a question, or not_found.
 
     Candidates are ranked by the decision model's probability that they hold the answer, and
-    only those at or above its threshold are shown. `filters` restricts the passages to some
+    only those at or above its threshold are shown; each one's highlight is the sentence the
+    model's sentence part scores highest. `filters` restricts the passages to some
     documents; `lang` ("en"/"es", e.g. from Telegram) overrides language detection.
     """
     q = prepare_question(question, max_chars)
@@ -260,16 +333,19 @@ def answer(
     found = candidates(index, query, qvec, filters=filters)
     model = decision.shipped(index.embedder.name)
     if found:
-        probabilities = model.probability(np.vstack([c.features for c in found]))
-        for c, p in zip(found, probabilities.tolist(), strict=True):
+        x = np.vstack([c.features for c in found])
+        for c, p in zip(found, model.probability(x).tolist(), strict=True):
             c.probability = p
     ranked = sorted(found, key=lambda c: -c.probability)
     relevant: list[Candidate] = []
     for c in ranked:
-        if c.probability < model.threshold or len(relevant) >= offset + k:
+        if len(relevant) >= offset + k:
             break
-        if any(_jaccard(c.stems, other.stems) >= DUPLICATE_JACCARD for other in relevant):
+        if c.probability < model.threshold or any(
+            _jaccard(c.stems, other.stems) >= DUPLICATE_JACCARD for other in relevant
+        ):
             continue
+        c.span = c.spans[int(np.argmax(model.sentence_score(c.sentence_features)))]
         relevant.append(c)
     if not relevant:
         return Answer(q, "not_found", [], suggestions=_suggestions(index, [c.hit for c in found]))
@@ -432,10 +508,56 @@ def _weighted_terms(index: ReportIndex, query: str) -> list[Term]:
     return out
 
 
-def _coverage(terms: list[Term], stems: set[str]) -> float:
-    """Share of the question's IDF mass whose words appear in `stems`."""
-    total = sum(t.idf for t in terms)
-    return sum(t.idf for t in terms if t.variants & stems) / total if total else 0.0
+def _coverage(terms: list[Term], stems: set[str], weights: list[float] | None = None) -> float:
+    """Share of the question's IDF mass (or of `weights`, one per term) whose words appear
+    in `stems`."""
+    w = weights if weights is not None else [t.idf for t in terms]
+    total = sum(w)
+    return (
+        sum(x for t, x in zip(terms, w, strict=True) if t.variants & stems) / total
+        if total
+        else 0.0
+    )
+
+
+def _missing(terms: list[Term], stems: set[str]) -> float:
+    """The IDF of the rarest question word absent from `stems`, over the rarest word's: 1
+    when the question's most telling word is missing, 0 when every word is there."""
+    top = max((t.idf for t in terms), default=0.0)
+    absent = max((t.idf for t in terms if not t.variants & stems), default=0.0)
+    return absent / top if top else 0.0
+
+
+def _local_weights(terms: list[Term], passages: list[set[str]]) -> list[float]:
+    """Each term's IDF times its IDF among the candidate passages: a word every candidate
+    holds (the article's subject) tells them apart no better than a stop word."""
+    n = len(passages)
+    out = []
+    for t in terms:
+        df = sum(1 for p in passages if t.variants & p)
+        out.append(t.idf * math.log(1 + (n - df + 0.5) / (df + 0.5)))
+    return out
+
+
+def _pairs(terms: list[Term], tokens: list[str], reach: int = PAIR_REACH) -> float:
+    """Share of the question's adjacent content-word pairs whose two words occur within
+    `reach` tokens of each other in the passage (either order): phrases, not just words."""
+    if len(terms) < 2:
+        return 0.0
+    where: dict[int, list[int]] = {}
+    owner: dict[str, list[int]] = {}
+    for n, t in enumerate(terms):
+        for v in t.variants:
+            owner.setdefault(v, []).append(n)
+    for i, tok in enumerate(tokens):
+        for n in owner.get(tok, ()):
+            where.setdefault(n, []).append(i)
+    found = 0
+    for a in range(len(terms) - 1):
+        left, right = where.get(a, []), where.get(a + 1, [])
+        if left and right and any(abs(i - j) <= reach for i in left for j in right):
+            found += 1
+    return found / (len(terms) - 1)
 
 
 def _jaccard(a: set[str], b: set[str]) -> float:

@@ -1,11 +1,19 @@
-"""Whether a passage answers a question: a logistic regression over a handful of signals.
+"""Whether a passage answers a question, which passage comes first, and which sentence to
+highlight: two linear models over a handful of signals.
 
-    DecisionModel.load().probability(features) -> P(the passage holds the answer)
+    model = DecisionModel.load()
+    model.probability(features) -> P(the passage holds the answer)   shown when >= threshold,
+                                                                       higher first
+    model.sentence_score(sentence_features) -> the key sentence's score  highest highlighted
 
-The features of one candidate passage (see `FEATURES`) are computed by `bot.answering`; the
-coefficients are fitted by `scripts/calibrate.py` (`make calibrate`) on the development
-question sets and shipped in `bot/data/decision.json`. Candidates are ranked by the
-probability, and only those at or above the model's threshold are shown.
+The features of one candidate passage (`FEATURES`) and of its sentences (`SENTENCE_FEATURES`)
+are computed by `bot.answering`; the coefficients are fitted by `scripts/calibrate.py` (`make
+calibrate`) on the development question sets and shipped in `bot/data/decision.json`. The
+probability is a logistic regression over all candidates (`fit`); the sentence choice is a
+conditional logit (`fit_choice`): a passage's sentences compete for one softmax, which fits
+"which one holds the answer" rather than "does this one, in isolation". (The same conditional
+logit over a question's candidates, tried for their order, was no better in English over five
+held-out folds and worse on tests/questions.py, so candidates are ordered by the probability.)
 """
 
 from __future__ import annotations
@@ -39,6 +47,27 @@ FEATURES: tuple[str, ...] = (
     "dense_rank",  # 1 / (1 + rank) on the dense side, 0 when absent
     "lexical_rank",  # 1 / (1 + rank) on the lexical side, 0 when absent
     "translated",  # 1 when the question was searched through its English rendering
+    "window",  # best mean cosine of two adjacent sentences (an answer beside its subject)
+    "window_coverage",  # best coverage of two adjacent sentences together
+    "proximity",  # matched question words over the shortest stretch of text holding them all
+    "local_coverage",  # coverage with each word weighed by its rarity among the candidates
+    "local_sentence_coverage",  # the same in the passage's best sentence for it
+    "local_coverage_gap",  # local_coverage minus the best among the candidates
+    "pairs",  # share of the question's pairs of adjacent words found near each other
+    "missing",  # IDF of the rarest question word the passage lacks, over the rarest's
+    "terms",  # log(1 + the question's content words): how much the coverages can say
+)
+
+SENTENCE_FEATURES: tuple[str, ...] = (
+    "sim",  # cosine of question and sentence
+    "coverage",  # IDF-weighted share of the question's words in the sentence
+    "sim_gap",  # sim minus the passage's best sim
+    "coverage_gap",  # coverage minus the passage's best coverage
+    "local_coverage",  # coverage weighed by rarity among the candidates (see FEATURES)
+    "neighbour",  # the best cosine of the sentences beside it (its own when alone)
+    "neighbour_coverage",  # the best coverage of the sentences beside it
+    "position",  # 0 for the passage's first sentence, 1 for its last
+    "length",  # log(1 + characters)
 )
 
 
@@ -54,10 +83,10 @@ def expand(x: np.ndarray) -> np.ndarray:
     return np.hstack([x, x[:, i] * x[:, j]])
 
 
-def input_names() -> list[str]:
+def input_names(features: tuple[str, ...] = FEATURES) -> list[str]:
     """Names of the columns of `expand`: the features, then "a*b" for each product."""
-    i, j = np.triu_indices(len(FEATURES))
-    return [*FEATURES, *(f"{FEATURES[a]}*{FEATURES[b]}" for a, b in zip(i, j, strict=True))]
+    i, j = np.triu_indices(len(features))
+    return [*features, *(f"{features[a]}*{features[b]}" for a, b in zip(i, j, strict=True))]
 
 
 class DecisionModelError(ReportbotError):
@@ -72,12 +101,22 @@ class DecisionModel:
     coef: tuple[float, ...]
     intercept: float
     threshold: float  # show a passage whose probability is at least this
+    sentence_mean: tuple[float, ...]  # the key sentence's model, over expand(SENTENCE_FEATURES)
+    sentence_scale: tuple[float, ...]
+    sentence_coef: tuple[float, ...]
     fitted: dict[str, Any] = field(default_factory=dict)  # how: data, seed, figures
+
+    def _inputs(self, x: np.ndarray) -> np.ndarray:
+        return (expand(x) - np.asarray(self.mean)) / np.asarray(self.scale)
 
     def probability(self, x: np.ndarray) -> np.ndarray:
         """P(answers) for each row of a (n, len(features)) matrix of features."""
-        z = (expand(x) - np.asarray(self.mean)) / np.asarray(self.scale)
-        return 1.0 / (1.0 + np.exp(-(z @ np.asarray(self.coef) + self.intercept)))
+        return 1.0 / (1.0 + np.exp(-(self._inputs(x) @ np.asarray(self.coef) + self.intercept)))
+
+    def sentence_score(self, x: np.ndarray) -> np.ndarray:
+        """The key-sentence score of each row of a passage's sentence features."""
+        z = (expand(x) - np.asarray(self.sentence_mean)) / np.asarray(self.sentence_scale)
+        return z @ np.asarray(self.sentence_coef)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -95,11 +134,23 @@ class DecisionModel:
             coef=tuple(data["coef"]),
             intercept=float(data["intercept"]),
             threshold=float(data["threshold"]),
+            sentence_mean=tuple(data["sentence_mean"]),
+            sentence_scale=tuple(data["sentence_scale"]),
+            sentence_coef=tuple(data["sentence_coef"]),
             fitted=dict(data.get("fitted") or {}),
         )
         inputs = len(input_names())
-        if model.features != FEATURES or not (
-            len(model.mean) == len(model.scale) == len(model.coef) == inputs
+        sentence_inputs = len(input_names(SENTENCE_FEATURES))
+        if (
+            model.features != FEATURES
+            or not (len(model.mean) == len(model.scale) == len(model.coef))
+            or len(model.mean) != inputs
+            or not (
+                len(model.sentence_mean)
+                == len(model.sentence_scale)
+                == len(model.sentence_coef)
+                == sentence_inputs
+            )
         ):
             raise DecisionModelError(
                 "The decision model was fitted on other features; run `make calibrate`."
@@ -177,3 +228,59 @@ def fit(
         if np.abs(step).max() < 1e-9:
             break
     return mean, scale, beta[:-1], float(beta[-1])
+
+
+def fit_choice(
+    z: np.ndarray,
+    y: np.ndarray,
+    groups: np.ndarray,
+    *,
+    l2: float = 1e-3,
+    steps: int = 100,
+) -> np.ndarray:
+    """A conditional logit: coefficients `b` so that softmax(z @ b) over each group's rows puts
+    its mass on the group's positive rows (shared equally when there are several).
+
+    `z` holds standardised inputs; `groups` labels each row's group (a question, a passage),
+    rows of one group contiguous. Groups without a positive row, or with only positive rows,
+    carry no information and are left out. Newton's method, as `fit`: deterministic.
+    """
+    z = np.asarray(z, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    groups = np.asarray(groups)
+    starts = np.flatnonzero(np.r_[True, groups[1:] != groups[:-1]])
+    pos = np.add.reduceat(y, starts)
+    size = np.diff(np.r_[starts, len(y)])
+    keep_group = (pos > 0) & (pos < size)
+    keep = np.repeat(keep_group, size)
+    z, y = z[keep], y[keep]
+    size, pos = size[keep_group], pos[keep_group]
+    starts = np.r_[0, np.cumsum(size)[:-1]]
+    target = y / np.repeat(pos, size)
+    beta = np.zeros(z.shape[1])
+    reg = l2 * len(size)
+
+    def probabilities(b: np.ndarray) -> tuple[np.ndarray, float]:
+        s = z @ b
+        s = s - np.repeat(np.maximum.reduceat(s, starts), size)
+        log_norm = np.log(np.add.reduceat(np.exp(s), starts))
+        log_p = s - np.repeat(log_norm, size)
+        return np.exp(log_p), float(-(target * log_p).sum() + reg / 2 * b @ b)
+
+    p, loss = probabilities(beta)
+    for _ in range(steps):
+        grad = z.T @ (p - target) + reg * beta
+        m = np.add.reduceat(z * p[:, None], starts)
+        hess = (z * p[:, None]).T @ z - m.T @ m + reg * np.eye(len(beta))
+        step = np.linalg.solve(hess, grad)
+        for _ in range(30):  # halve the step until the loss falls: Newton may overshoot
+            p_new, loss_new = probabilities(beta - step)
+            if loss_new <= loss:
+                break
+            step = step / 2
+        else:
+            break
+        beta, p, loss = beta - step, p_new, loss_new
+        if np.abs(step).max() < 1e-9:
+            break
+    return beta

@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -59,6 +60,7 @@ def features(dataset: Path, model_name: str) -> dict[str, np.ndarray]:
             vectors[text] = vec
     first_seen: dict[str, int] = {}
     rows, labels, qids, kinds, langs, groups = [], [], [], [], [], []
+    sentences, sentence_labels, owners = [], [], []
     start = time.perf_counter()
     for n, (q, query) in enumerate(zip(questions, queries, strict=True)):
         first_seen.setdefault(q.id, n)
@@ -68,8 +70,14 @@ def features(dataset: Path, model_name: str) -> dict[str, np.ndarray]:
             group = f"block-{first_seen[q.id] // BLOCK}"
         found = answering.candidates(index, query, vectors[query.semantic])
         for c in found:
+            answerable = q.kind == "answerable"
+            sentences.append(c.sentence_features)
+            sentence_labels += [
+                answerable and holds(c.row["text"][a:b], q.answers) for a, b in c.spans
+            ]
+            owners += [len(rows)] * len(c.spans)
             rows.append(c.features)
-            labels.append(q.kind == "answerable" and holds(c.row["text"], q.answers))
+            labels.append(answerable and holds(c.row["text"], q.answers))
             qids.append(n)
         kinds.append(q.kind)
         langs.append(q.lang)
@@ -83,24 +91,99 @@ def features(dataset: Path, model_name: str) -> dict[str, np.ndarray]:
         "kind": np.array(kinds),
         "lang": np.array(langs),
         "group": np.array(groups),
+        "sx": np.vstack(sentences),
+        "sy": np.array(sentence_labels, dtype=np.float64),
+        "owner": np.array(owners),
     }
 
 
-def best_candidates(data, p: np.ndarray) -> dict[int, tuple[float, bool]]:
-    """Each question's top candidate: its probability, and whether it holds the answer."""
-    best: dict[int, tuple[float, bool]] = {}
+@dataclass(frozen=True)
+class Fit:
+    """What the fitting part gives: the decision and the sentence models."""
+
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray
+    intercept: float
+    sentence_mean: np.ndarray
+    sentence_scale: np.ndarray
+    sentence_coef: np.ndarray
+
+    def probability(self, x: np.ndarray) -> np.ndarray:
+        return 1 / (1 + np.exp(-(self.inputs(x) @ self.coef + self.intercept)))
+
+    def inputs(self, x: np.ndarray) -> np.ndarray:
+        return (decision.expand(x) - self.mean) / self.scale
+
+    def sentence_score(self, sx: np.ndarray) -> np.ndarray:
+        z = (decision.expand(sx) - self.sentence_mean) / self.sentence_scale
+        return z @ self.sentence_coef
+
+
+def fit_on(data, rows: np.ndarray) -> Fit:
+    """The three models fitted on the candidates `rows` (a boolean mask) and their sentences."""
+    x = decision.expand(data["x"][rows])
+    mean, scale, coef, intercept = decision.fit(x, data["y"][rows], l2=L2)
+    # The key sentence is chosen among the sentences of passages that hold the answer.
+    keep = rows[data["owner"]] & (data["y"][data["owner"]] > 0)
+    sx = decision.expand(data["sx"][keep])
+    s_mean, s_scale = sx.mean(axis=0), sx.std(axis=0)
+    s_scale[s_scale == 0] = 1.0
+    s_coef = decision.fit_choice(
+        (sx - s_mean) / s_scale, data["sy"][keep], data["owner"][keep], l2=L2
+    )
+    return Fit(mean, scale, coef, intercept, s_mean, s_scale, s_coef)
+
+
+@dataclass(frozen=True)
+class Scored:
+    """Each candidate's probability and order, and whether its key sentence holds
+    the answer (under the fitted sentence model)."""
+
+    p: np.ndarray
+    order: np.ndarray
+    highlight: np.ndarray
+
+
+def scored(data, f: Fit, sentence: str = "fitted") -> Scored:
+    """The candidates scored by a fit, ordered by the decision model's probability;
+    `sentence="closest"` takes the sentence rule the models replaced (cosine plus 0.3 x the
+    coverage), so the figures show what each part brings."""
+    p = f.probability(data["x"])
+    order = p
+    sx = data["sx"]
+    if sentence == "fitted":
+        s = f.sentence_score(sx)
+    else:
+        s = (
+            sx[:, decision.SENTENCE_FEATURES.index("sim")]
+            + 0.3 * sx[:, decision.SENTENCE_FEATURES.index("coverage")]
+        )
+    owner = data["owner"]
+    starts = np.flatnonzero(np.r_[True, owner[1:] != owner[:-1]])
+    highlight = np.zeros(len(data["y"]), dtype=bool)
+    for a, b in zip(starts, np.r_[starts[1:], len(owner)], strict=True):
+        highlight[owner[a]] = data["sy"][a + int(np.argmax(s[a:b]))] > 0
+    return Scored(p, order, highlight)
+
+
+def firsts(data, sc: Scored, threshold: float) -> dict[int, tuple[float, bool, bool]]:
+    """Each question's best probability, and whether the first passage shown (the best ranked
+    of those at or above the threshold) holds the answer and its highlight does."""
+    out: dict[int, tuple[float, bool, bool]] = {}
+    top: dict[int, float] = {}
     for i, q in enumerate(data["qid"].tolist()):
-        if q not in best or p[i] > best[q][0]:
-            best[q] = (float(p[i]), bool(data["y"][i]))
-    return best
+        best_p, hit, light = out.get(q, (0.0, False, False))
+        if sc.p[i] >= threshold and (q not in top or sc.order[i] > top[q]):
+            top[q] = float(sc.order[i])
+            hit, light = bool(data["y"][i]), bool(sc.highlight[i])
+        out[q] = (max(best_p, float(sc.p[i])), hit, light)
+    return out
 
 
-def outcomes(data, p: np.ndarray, threshold: float, questions: np.ndarray) -> dict[str, dict]:
+def outcomes(data, sc: Scored, threshold: float, questions: np.ndarray) -> dict[str, dict]:
     """Question-level figures per language of the questions in `questions`."""
-    return _outcomes(data, best_candidates(data, p), threshold, questions)
-
-
-def _outcomes(data, best, threshold: float, questions: np.ndarray) -> dict[str, dict]:
+    best = firsts(data, sc, threshold)
     out: dict[str, dict] = {}
     for lang in ("en", "es", "all"):
         chosen = [q for q in questions if lang == "all" or data["lang"][q] == lang]
@@ -109,10 +192,11 @@ def _outcomes(data, best, threshold: float, questions: np.ndarray) -> dict[str, 
             group = [q for q in chosen if data["kind"][q] == kind]
             if not group:
                 continue
-            answered = [q for q in group if best.get(q, (0.0, False))[0] >= threshold]
+            answered = [q for q in group if best.get(q, (0.0,))[0] >= threshold]
             if kind == "answerable":
                 figures["answer_rate"] = len(answered) / len(group)
                 figures["hit@1"] = sum(best[q][1] for q in answered) / len(group)
+                figures["highlight@1"] = sum(best[q][2] for q in answered) / len(group)
             else:
                 figures[f"{kind}_declined"] = 1 - len(answered) / len(group)
         out[lang] = figures
@@ -120,21 +204,43 @@ def _outcomes(data, best, threshold: float, questions: np.ndarray) -> dict[str, 
 
 
 def choose_threshold(data, p: np.ndarray, questions: np.ndarray) -> float:
-    best = best_candidates(data, p)
+    """The lowest threshold at which OFF_CORPUS_DECLINED of the off-corpus `questions` have
+    no candidate at or above it."""
+    best: dict[int, float] = {}
+    for i, q in enumerate(data["qid"].tolist()):
+        best[q] = max(best.get(q, 0.0), float(p[i]))
+    off = [q for q in questions if data["kind"][q] == "off_corpus"]
     for t in np.linspace(0.01, 0.99, 99):
-        figures = _outcomes(data, best, float(t), questions)["all"]
-        if figures.get("off_corpus_declined", 1.0) >= OFF_CORPUS_DECLINED:
+        if not off or np.mean([best.get(q, 0.0) < t for q in off]) >= OFF_CORPUS_DECLINED:
             return float(t)
     return 0.99
 
 
-def fit_on(data, rows: np.ndarray) -> tuple:
-    return decision.fit(decision.expand(data["x"][rows]), data["y"][rows], l2=L2)
-
-
-def probability(params, x: np.ndarray) -> np.ndarray:
-    mean, scale, coef, intercept = params
-    return 1 / (1 + np.exp(-(((decision.expand(x) - mean) / scale) @ coef + intercept)))
+def cross_validated(data, folds: int, seed: int) -> dict[str, dict]:
+    """Every question's figures when its article was held out: the articles are dealt into
+    `folds` parts, and each part is scored by the models fitted on the others (threshold
+    included), so each question is checked once. Less noisy than one held-out part."""
+    groups = np.random.default_rng(seed).permutation(sorted(set(data["group"].tolist())))
+    fold_of = {g: i % folds for i, g in enumerate(groups.tolist())}
+    fold = np.array([fold_of[g] for g in data["group"].tolist()])
+    merged: dict[str, dict[str, float]] = {}
+    for k in range(folds):
+        fit_q, check_q = np.flatnonzero(fold != k), np.flatnonzero(fold == k)
+        f = fit_on(data, np.isin(data["qid"], fit_q))
+        threshold = choose_threshold(data, f.probability(data["x"]), fit_q)
+        part = outcomes(data, scored(data, f), threshold, check_q)
+        for lang, figures in part.items():
+            chosen = [q for q in check_q if lang == "all" or data["lang"][q] == lang]
+            for name, value in figures.items():
+                kind = "answerable" if name in ("answer_rate", "hit@1", "highlight@1") else name
+                n = sum(1 for q in chosen if data["kind"][q] == kind.replace("_declined", ""))
+                cell = merged.setdefault(lang, {})
+                cell[name] = cell.get(name, 0.0) + value * n
+                cell[f"n:{name}"] = cell.get(f"n:{name}", 0.0) + n
+    return {
+        lang: {k: v / cells[f"n:{k}"] for k, v in cells.items() if not k.startswith("n:")}
+        for lang, cells in merged.items()
+    }
 
 
 def show(name: str, figures: dict[str, dict]) -> None:
@@ -154,6 +260,9 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--write", action="store_true", help="write bot/data/decision.json")
     parser.add_argument("--cache", type=Path, help="keep the features in this .npz file")
+    parser.add_argument(
+        "--folds", type=int, default=0, help="also print figures cross-validated over N folds"
+    )
     args = parser.parse_args()
     if not (args.dataset / CORPUS_NAME).is_dir():
         sys.exit(f"{args.dataset} has no {CORPUS_NAME}/ folder: not a question set")
@@ -174,30 +283,46 @@ def main() -> None:
         f"{len(groups)} articles: {len(fit_q):,} questions to fit, {len(check_q):,} to check"
     )
     fit_rows = np.isin(data["qid"], fit_q)
-    params = fit_on(data, fit_rows)
-    p = probability(params, data["x"])
+    f = fit_on(data, fit_rows)
+    p = f.probability(data["x"])
     threshold = choose_threshold(data, p, fit_q)
     print(f"fitted on {int(fit_rows.sum()):,} candidates; threshold {threshold:.2f}")
-    show("fit", outcomes(data, p, threshold, fit_q))
-    show("check", outcomes(data, p, threshold, check_q))
-    for name, c in zip(decision.input_names(), params[2], strict=True):
+    for sentence in ("closest", "fitted"):
+        print(f"key sentence {sentence}:")
+        sc = scored(data, f, sentence)
+        show("fit", outcomes(data, sc, threshold, fit_q))
+        show("check", outcomes(data, sc, threshold, check_q))
+    for name, c in zip(decision.input_names(), f.coef, strict=True):
         if name in decision.FEATURES:
-            print(f"  {name:<18} {c:+.3f}")
+            print(f"  {name:<18} decide {c:+.3f}")
+    for name, c in zip(
+        decision.input_names(decision.SENTENCE_FEATURES), f.sentence_coef, strict=True
+    ):
+        if name in decision.SENTENCE_FEATURES:
+            print(f"  {name:<18} sentence {c:+.3f}")
+    if args.folds > 1:
+        print(f"cross-validated over {args.folds} folds of articles:")
+        show("cv", cross_validated(data, args.folds, args.seed))
     if not args.write:
         return
-    params = fit_on(data, np.ones(len(data["y"]), dtype=bool))
-    p = probability(params, data["x"])
-    threshold = choose_threshold(data, p, np.arange(nq))
-    every = outcomes(data, p, threshold, np.arange(nq))
+    f = fit_on(data, np.ones(len(data["y"]), dtype=bool))
+    threshold = choose_threshold(data, f.probability(data["x"]), np.arange(nq))
+    every = outcomes(data, scored(data, f), threshold, np.arange(nq))
     show("all", every)
-    mean, scale, coef, intercept = params
+
+    def rounded(values) -> tuple[float, ...]:
+        return tuple(round(float(v), 6) for v in values)
+
     model = decision.DecisionModel(
         features=decision.FEATURES,
-        mean=tuple(round(float(v), 6) for v in mean),
-        scale=tuple(round(float(v), 6) for v in scale),
-        coef=tuple(round(float(v), 6) for v in coef),
-        intercept=round(intercept, 6),
+        mean=rounded(f.mean),
+        scale=rounded(f.scale),
+        coef=rounded(f.coef),
+        intercept=round(f.intercept, 6),
         threshold=round(threshold, 4),
+        sentence_mean=rounded(f.sentence_mean),
+        sentence_scale=rounded(f.sentence_scale),
+        sentence_coef=rounded(f.sentence_coef),
         fitted={
             "data": f"{args.dataset.name}: {nq} questions, {len(data['y'])} candidates",
             "l2": L2,

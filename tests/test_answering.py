@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 
 from bot.answering import answer, prepare_question, search
@@ -281,11 +282,24 @@ def test_locate_gives_pages_first_then_paragraphs():
 
 def test_only_passages_the_model_accepts_are_shown_best_first(corpus_index):
     from bot import decision
+    from bot.answering import candidates, embed_query, understand
 
-    result = answer(corpus_index, "How many GPUs does the Córdoba lab have?", k=5)
+    question = "How many GPUs does the Córdoba lab have?"
+    result = answer(corpus_index, question, k=5)
+    model = decision.shipped(corpus_index.embedder.name)
     scores = [p.score for p in result.passages]
-    assert scores == sorted(scores, reverse=True)
-    assert all(s >= decision.shipped().threshold for s in scores)
+    assert scores and scores == sorted(scores, reverse=True)
+    assert all(s >= model.threshold for s in scores)
+    # Each highlight is the sentence the fitted sentence model scores highest.
+    query = understand(question)
+    found = {
+        c.row["id"]: c
+        for c in candidates(corpus_index, query, embed_query(corpus_index, query.semantic))
+    }
+    for p in result.passages:
+        c = found[p.chunk_id]
+        s, e = c.spans[int(np.argmax(model.sentence_score(c.sentence_features)))]
+        assert p.highlight_start == s and p.highlight == p.quote[s:e]
 
 
 def test_a_spanish_question_is_searched_in_english_too(corpus_index):
@@ -300,3 +314,40 @@ def test_a_spanish_question_is_searched_in_english_too(corpus_index):
     else:
         assert query.english is None and query.lexical == query.text
     assert understand("How many GPUs?", lang="es").lang == "es"  # a hint (Telegram) wins
+
+
+def _terms(*words: str, idf: float = 1.0):
+    from bot.answering import Term
+
+    return [Term(w, frozenset({w}), idf) for w in words]
+
+
+def test_proximity_is_matched_words_over_the_shortest_run_holding_them():
+    from bot.answering import _proximity
+
+    terms = _terms("oil", "price", "rise")
+    tokens = ["oil", "x", "x", "x", "price", "x", "rise", "oil", "x", "price"]
+    assert _proximity(terms, tokens) == pytest.approx(3 / 4)  # "price x rise oil"
+    assert _proximity(terms, ["oil", "x", "x", "price"]) == pytest.approx(2 / 4)
+    assert _proximity(terms, ["oil", "x", "oil"]) == 0.0  # one word alone says nothing
+
+
+def test_pairs_counts_adjacent_question_words_found_near_each_other():
+    from bot.answering import _pairs
+
+    terms = _terms("black", "death", "europe")
+    assert _pairs(terms, ["death", "black", "x", "x", "x", "x", "europe"]) == pytest.approx(1 / 2)
+    assert _pairs(terms, ["black", "x", "death", "europe"]) == pytest.approx(1.0)
+    assert _pairs(terms[:1], ["black"]) == 0.0
+
+
+def test_missing_and_local_weights_weigh_words_by_rarity():
+    from bot.answering import Term, _local_weights, _missing
+
+    terms = [Term("plague", frozenset({"plague"}), 4.0), Term("year", frozenset({"year"}), 1.0)]
+    assert _missing(terms, {"year"}) == 1.0
+    assert _missing(terms, {"plague"}) == 0.25
+    assert _missing(terms, {"plague", "year"}) == 0.0
+    # "plague" is in all three candidates: it no longer tells them apart.
+    w = _local_weights(terms, [{"plague"}, {"plague", "year"}, {"plague"}])
+    assert w[0] < w[1] < 1.0  # although its IDF is four times the other's

@@ -20,22 +20,53 @@ def test_fit_is_deterministic_and_finds_the_signal():
     assert coef[0] > 1 and coef[2] < -0.5 and abs(coef[1]) < 0.5
 
 
-def test_probability_follows_the_coefficients():
-    n, inputs = len(decision.FEATURES), len(decision.input_names())
-    square = decision.input_names().index("dense*dense")
-    coef = [0.0] * inputs
-    coef[0], coef[square] = 1.0, 0.5
-    model = decision.DecisionModel(
+def test_a_choice_fit_puts_each_groups_mass_on_its_positive_row():
+    rng = np.random.default_rng(1)
+    groups = np.repeat(np.arange(300), 5)
+    x = rng.standard_normal((len(groups), 3))
+    # In each group the positive is the row with the highest x0 - x2 (plus noise); a shift
+    # shared by a group's rows (column 1) says nothing about which row it is.
+    x[:, 1] = np.repeat(rng.standard_normal(300), 5)
+    noisy = x[:, 0] - x[:, 2] + 0.2 * rng.standard_normal(len(groups))
+    y = np.zeros(len(groups))
+    y[np.arange(300) * 5 + noisy.reshape(300, 5).argmax(axis=1)] = 1.0
+    y[:5] = 1.0  # an all-positive group carries no information and is left out
+    beta = decision.fit_choice(x, y, groups)
+    assert np.array_equal(beta, decision.fit_choice(x, y, groups))
+    assert beta[0] > 2 and beta[2] < -2 and abs(beta[1]) < 1e-6
+    chosen = (x @ beta).reshape(300, 5).argmax(axis=1)
+    assert (y.reshape(300, 5)[np.arange(300), chosen][1:] == 1).mean() > 0.8
+
+
+def _model(coef: list[float]) -> decision.DecisionModel:
+    inputs = len(decision.input_names())
+    sentence_inputs = len(decision.input_names(decision.SENTENCE_FEATURES))
+    return decision.DecisionModel(
         features=decision.FEATURES,
         mean=(0.0,) * inputs,
         scale=(1.0,) * inputs,
         coef=tuple(coef),
         intercept=0.0,
         threshold=0.5,
+        sentence_mean=(0.0,) * sentence_inputs,
+        sentence_scale=(1.0,) * sentence_inputs,
+        sentence_coef=(1.0,) + (0.0,) * (sentence_inputs - 1),
     )
-    p = model.probability(np.array([[0.0] * n, [2.0] + [0.0] * (n - 1)]))
+
+
+def test_probability_and_sentence_score_follow_the_coefficients():
+    n, inputs = len(decision.FEATURES), len(decision.input_names())
+    square = decision.input_names().index("dense*dense")
+    coef = [0.0] * inputs
+    coef[0], coef[square] = 1.0, 0.5
+    model = _model(coef)
+    x = np.array([[0.0] * n, [2.0, 3.0] + [0.0] * (n - 2)])
+    p = model.probability(x)
     assert p[0] == pytest.approx(0.5)
     assert p[1] == pytest.approx(1 / (1 + np.exp(-(2 + 0.5 * 4))))  # 2 and its square
+    sentences = np.zeros((2, len(decision.SENTENCE_FEATURES)))
+    sentences[:, 0] = [0.2, 0.7]  # the first sentence feature is the cosine
+    assert model.sentence_score(sentences).tolist() == pytest.approx([0.2, 0.7])
 
 
 def test_inputs_are_the_features_and_their_pairwise_products():
