@@ -97,6 +97,27 @@ def features(dataset: Path, model_name: str) -> dict[str, np.ndarray]:
     }
 
 
+def combine(parts: list[dict[str, np.ndarray]], names: list[str]) -> dict[str, np.ndarray]:
+    """Several question sets' features as one: question numbers run on, and each set's
+    articles stay apart (a group is named with its set), so the split keeps them whole."""
+    if len(parts) == 1:
+        return parts[0]
+    out: dict[str, list[np.ndarray]] = {k: [] for k in parts[0]}
+    questions = candidates = 0
+    for part, name in zip(parts, names, strict=True):
+        for key, values in part.items():
+            if key == "qid":
+                values = values + questions
+            elif key == "owner":
+                values = values + candidates
+            elif key == "group":
+                values = np.array([f"{name}/{g}" for g in values.tolist()])
+            out[key].append(values)
+        questions += len(part["kind"])
+        candidates += len(part["y"])
+    return {k: np.concatenate(v) for k, v in out.items()}
+
+
 @dataclass(frozen=True)
 class Fit:
     """What the fitting part gives: the decision and the sentence models."""
@@ -251,7 +272,13 @@ def show(name: str, figures: dict[str, dict]) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("dataset", nargs="?", default="../shared/eval/squad", type=Path)
+    parser.add_argument(
+        "datasets",
+        nargs="*",
+        default=[Path("../shared/eval/squad")],
+        type=Path,
+        help="question sets, fitted on together (e.g. ../shared/eval/squad eval/filings)",
+    )
     parser.add_argument(
         "--model",
         default=DEFAULT_MODEL,
@@ -259,19 +286,31 @@ def main() -> None:
     )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--write", action="store_true", help="write bot/data/decision.json")
-    parser.add_argument("--cache", type=Path, help="keep the features in this .npz file")
+    parser.add_argument(
+        "--cache",
+        type=Path,
+        action="append",
+        default=[],
+        help="keep each question set's features in this .npz file (once per set, in order)",
+    )
     parser.add_argument(
         "--folds", type=int, default=0, help="also print figures cross-validated over N folds"
     )
     args = parser.parse_args()
-    if not (args.dataset / CORPUS_NAME).is_dir():
-        sys.exit(f"{args.dataset} has no {CORPUS_NAME}/ folder: not a question set")
-    if args.cache and args.cache.is_file():
-        data = dict(np.load(args.cache, allow_pickle=False))
-    else:
-        data = features(args.dataset, args.model)
-        if args.cache:
-            np.savez(args.cache, **data)
+    if args.cache and len(args.cache) != len(args.datasets):
+        sys.exit("give --cache once per question set, or not at all")
+    parts = []
+    for k, dataset in enumerate(args.datasets):
+        if not (dataset / CORPUS_NAME).is_dir():
+            sys.exit(f"{dataset} has no {CORPUS_NAME}/ folder: not a question set")
+        cache = args.cache[k] if args.cache else None
+        if cache and cache.is_file():
+            parts.append(dict(np.load(cache, allow_pickle=False)))
+        else:
+            parts.append(features(dataset, args.model))
+            if cache:
+                np.savez(cache, **parts[-1])
+    data = combine(parts, [d.name for d in args.datasets])
     nq = len(data["kind"])
     groups = sorted(set(data["group"].tolist()))
     rng = np.random.default_rng(args.seed)
@@ -313,6 +352,8 @@ def main() -> None:
     def rounded(values) -> tuple[float, ...]:
         return tuple(round(float(v), 6) for v in values)
 
+    names = " + ".join(d.name for d in args.datasets)
+    paths = " ".join(str(d) for d in args.datasets)
     model = decision.DecisionModel(
         features=decision.FEATURES,
         mean=rounded(f.mean),
@@ -324,13 +365,13 @@ def main() -> None:
         sentence_scale=rounded(f.sentence_scale),
         sentence_coef=rounded(f.sentence_coef),
         fitted={
-            "data": f"{args.dataset.name}: {nq} questions, {len(data['y'])} candidates",
+            "data": f"{names}: {nq} questions, {len(data['y'])} candidates",
             "l2": L2,
             "seed": args.seed,
             "off_corpus_declined_target": OFF_CORPUS_DECLINED,
             "figures": every,
             "embedder": args.model.split("+", 1)[0],
-            "command": f"python scripts/calibrate.py {args.dataset} --model {args.model} --write",
+            "command": f"python scripts/calibrate.py {paths} --model {args.model} --write",
         },
     )
     path = (
