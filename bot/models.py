@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -73,6 +74,18 @@ class Document:
     pages: int  # 0 for unpaginated formats
     chunks: int
     found: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_row(cls, row: dict[str, Any], *, pages: int, chunks: int) -> Document:
+        """From a `documents` row as either backend stores it (`found` as JSON text)."""
+        text = ("title", "publisher", "author", "date", "url", "format", "source", "ingested_at")
+        return cls(
+            id=row["id"],
+            **{name: row[name] or "" for name in text},
+            pages=pages,
+            chunks=chunks,
+            found=json.loads(row.get("found") or "{}"),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

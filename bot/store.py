@@ -187,17 +187,5 @@ def document(db: sqlite_utils.Database, doc_id: str) -> Document:
         raise DocumentNotFound(
             f"No document {doc_id!r} in the index; `reportbot sources` lists them."
         )
-    return Document(
-        id=row["id"],
-        title=row["title"] or "",
-        publisher=row["publisher"] or "",
-        author=row["author"] or "",
-        date=row["date"] or "",
-        url=row["url"] or "",
-        format=row["format"] or "",
-        source=row["source"] or "",
-        ingested_at=row["ingested_at"] or "",
-        pages=len(json.loads(row["page_starts"] or "[]")),
-        chunks=int(row["n_chunks"]),
-        found=json.loads(row.get("found") or "{}"),
-    )
+    pages = len(json.loads(row["page_starts"] or "[]"))
+    return Document.from_row(row, pages=pages, chunks=int(row["n_chunks"]))

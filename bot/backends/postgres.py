@@ -348,20 +348,7 @@ class PgIndex(idx.ReportIndex):
     def document_info(self, doc_id: str) -> Document:
         row = self.document(doc_id)
         n = self._one("SELECT count(*) FROM chunks WHERE doc_id = %s", [doc_id])[0]
-        return Document(
-            id=row["id"],
-            title=row["title"] or "",
-            publisher=row["publisher"] or "",
-            author=row["author"] or "",
-            date=row["date"] or "",
-            url=row["url"] or "",
-            format=row["format"] or "",
-            source=row["source"] or "",
-            ingested_at=row["ingested_at"] or "",
-            pages=len(row["page_starts"]),
-            chunks=int(n),
-            found=json.loads(row.get("found") or "{}"),
-        )
+        return Document.from_row(row, pages=len(row["page_starts"]), chunks=int(n))
 
     _CHUNK_SELECT = (
         'SELECT id, doc_id, ordinal, text, "start", "end", paragraph, page, text_hash, '
