@@ -250,7 +250,9 @@ class BotApiStub:
         self.extra_fields = extra_fields
         self.languages: dict[int, str] = {}  # user id -> Telegram language_code (default "en")
         self.profile: dict[tuple[str, str], str] = {}  # (description kind, language) -> text
-        self._rng = random.Random(self.faults.seed)
+        # One generator per method, so which faults a method meets does not depend on how its
+        # requests interleave with other methods' (a shared one made the fault tests flaky).
+        self._rngs: dict[str, random.Random] = {}
         self.bot_user = {
             "id": self.bot_id,
             "is_bot": True,
@@ -572,9 +574,10 @@ class BotApiStub:
         with self._lock:
             if self.faults.count is not None and len(self.faults_injected) >= self.faults.count:
                 return None
-            if self._rng.random() >= self.faults.rate:
+            rng = self._rngs.setdefault(method, random.Random(f"{self.faults.seed}:{method}"))
+            if rng.random() >= self.faults.rate:
                 return None
-            kind = self._rng.choice(self.faults.kinds)
+            kind = rng.choice(self.faults.kinds)
             self.faults_injected.append((method, kind))
             return kind
 
