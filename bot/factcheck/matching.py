@@ -145,6 +145,8 @@ def match_figures(
         if check_.outcome == "differs":
             ranked = [candidates[ci] for _, ci in scored]
             _guard_contradiction(index, check_, ranked, words, head)
+            if check_.outcome == "weak_subject":
+                _next_contradiction(index, check_, tier, ranked, words, head)
         if check_.candidate is not None:
             used.add(candidates.index(check_.candidate))
     return checks
@@ -272,6 +274,39 @@ def _guard_contradiction(
             text = index.document_cached(other.doc_id)["text"]
             check_.agreeing_quote = text[other.span[0] : other.span[1]]
             return
+
+
+def _next_contradiction(
+    index: ReportIndex,
+    check_: FigureCheck,
+    tier: list[tuple[float, Candidate]],
+    ranked: list[Candidate],
+    claim_words: list[tuple[str, int, int]],
+    claim_head: str | None,
+) -> None:
+    """After the best candidate's contradiction was weakened, the next one of the same subject
+    and period that differs and survives `_guard_contradiction` stands instead: of "Net income
+    attributable to MGM Resorts International" and "Net income", both for 2018, the second is
+    the claim's "net income"."""
+    weakened = check_.candidate, check_.comparison
+    period = check_.claim_period
+    for _, cand in tier:
+        if cand is weakened[0] or cand.subject_score < CONTRADICT_SUBJECT:
+            continue
+        if period is None:
+            if cand.period is not None or not cand.aligned:
+                continue
+        elif cand.period is None or not compare(period, cand.period).same:
+            continue
+        comparison = _compare(check_.claim_figure, cand.figure)
+        if comparison.same:
+            break  # a figure of the subject and period agrees: never contradicted
+        _set(check_, cand, comparison, "differs")
+        _guard_contradiction(index, check_, ranked, claim_words, claim_head)
+        if check_.outcome != "weak_subject":
+            return
+    check_.candidate, check_.comparison = weakened
+    check_.outcome = "weak_subject"
 
 
 def _label_share(cand: Candidate, claim_stems: set[str]) -> float:

@@ -176,6 +176,9 @@ def read_row(text: str, start: int, end: int, limit: int = 0) -> list[TableFigur
     row_period = own[0] if len(own) == 1 and own[0].kind in TIME_KINDS else None
     top = _scale_top(text, above, header_at)
     header_lines = [text[a:b] for a, b in above[top : header_at + 1]]
+    # A scale is often stated under the periods ("2018 2017", then "(In thousands)"): the lines
+    # without figures between the header and the row are searched for it too.
+    below_header = [text[a:b] for a, b in above[header_at + 1 :] if not parse_figures(text[a:b])]
     if not periods:  # no header of periods: the table's words are the lines above without figures
         header_lines = [text[a:b] for a, b in above if not parse_figures(text[a:b])][
             -SCALE_LOOKBACK:
@@ -183,16 +186,22 @@ def read_row(text: str, start: int, end: int, limit: int = 0) -> list[TableFigur
     region = [text[a:b] for a, b in above[top:]] + [line]
     scale, currency, per_share_exempt = _stated_scale([label])  # "Network volumes (Billions)"
     if not scale:
-        scale, currency, per_share_exempt = _stated_scale(header_lines or region[-SCALE_LOOKBACK:])
+        scale, currency, per_share_exempt = _stated_scale(
+            header_lines + below_header if periods else header_lines or region[-SCALE_LOOKBACK:]
+        )
     if currency is None and any(sym in r for r in region for sym in CURRENCY_SYMBOLS):
         currency = next(CURRENCY_SYMBOLS[s] for r in region for s in CURRENCY_SYMBOLS if s in r)
     per_share = per_share_exempt and any(p in label.lower() for p in PER_SHARE)
     aligned = periods is not None and len(periods) == len(cells)
+    # "2015 2014 2013 | 2015 vs. 2014 2014 vs. 2013": the values by period, then the changes
+    # in percent. The values align with the periods; the changes have none of their own.
+    changes = _change_columns(cells, periods)
     out = []
     for i, cell in enumerate(cells):
         if cell is None:
             continue
-        period = row_period or (periods[i] if aligned and periods else None) or group
+        aligned_cell = aligned or (changes and i < len(periods or []))
+        period = row_period or (periods[i] if aligned_cell and periods else None) or group
         fig = replace(cell, start=start + cell.start, end=start + cell.end)
         applied = 1.0
         if scale and fig.unit != "%" and fig.kind in ("count", "currency") and not per_share:
@@ -205,7 +214,7 @@ def read_row(text: str, start: int, end: int, limit: int = 0) -> list[TableFigur
                 figure=fig,
                 label=label,
                 period=period,
-                aligned=aligned
+                aligned=bool(aligned_cell)
                 or row_period is not None
                 or (periods is None and group is not None),
                 header="\n".join(header_lines),
@@ -213,6 +222,16 @@ def read_row(text: str, start: int, end: int, limit: int = 0) -> list[TableFigur
             )
         )
     return out
+
+
+def _change_columns(cells: list[Figure | None], periods: list[Figure] | None) -> bool:
+    """Whether a row is one value per period followed only by percentage changes."""
+    if not periods or len(cells) <= len(periods):
+        return False
+    values, changes = cells[: len(periods)], cells[len(periods) :]
+    return all(c is None or c.unit != "%" for c in values) and all(
+        c is not None and c.unit == "%" for c in changes
+    )
 
 
 def _scale_top(text: str, above: list[tuple[int, int]], header_at: int) -> int:
