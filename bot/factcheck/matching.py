@@ -144,8 +144,7 @@ def match_figures(
             check_.outcome = "unaddressed"
         if check_.outcome == "differs":
             ranked = [candidates[ci] for _, ci in scored]
-            _guard_contradiction(index, check_, ranked, words, head)
-            if check_.outcome == "weak_subject":
+            if not _guard_contradiction(index, check_, ranked, words, head):
                 _next_contradiction(index, check_, tier, ranked, words, head)
         if check_.candidate is not None:
             used.add(candidates.index(check_.candidate))
@@ -243,8 +242,8 @@ def _guard_contradiction(
     ranked: list[Candidate],
     claim_words: list[tuple[str, int, int]],
     claim_head: str | None,
-) -> None:
-    """Keep a contradiction only if nothing weakens it: the report's figure is a level when the
+) -> bool:
+    """Keep a contradiction only if nothing weakens it (False when its subject is weak): the report's figure is a level when the
     claim's is ("a $311.5 million increase" is not an expense), a table row's label says no more
     than the claim (`LABEL_COVERAGE`), and no other figure the reports give for the subject, for
     the same period or one not stated, agrees with the claim (then the reports give both:
@@ -256,7 +255,7 @@ def _guard_contradiction(
         cand.in_table and _label_coverage(index, cand.subject, claim_words) < LABEL_COVERAGE
     ):
         check_.outcome = "weak_subject"
-        return
+        return False
     period = check_.claim_period
     for other in ranked:
         if other is cand or other.subject_score < CONTRADICT_SUBJECT:
@@ -273,7 +272,8 @@ def _guard_contradiction(
             check_.outcome, check_.agreeing = "conflicting", other
             text = index.document_cached(other.doc_id)["text"]
             check_.agreeing_quote = text[other.span[0] : other.span[1]]
-            return
+            return True
+    return True
 
 
 def _next_contradiction(
@@ -302,8 +302,7 @@ def _next_contradiction(
         if comparison.same:
             break  # a figure of the subject and period agrees: never contradicted
         _set(check_, cand, comparison, "differs")
-        _guard_contradiction(index, check_, ranked, claim_words, claim_head)
-        if check_.outcome != "weak_subject":
+        if _guard_contradiction(index, check_, ranked, claim_words, claim_head):
             return
     check_.candidate, check_.comparison = weakened
     check_.outcome = "weak_subject"
