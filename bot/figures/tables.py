@@ -87,7 +87,7 @@ def row_cells(line: str) -> tuple[int, list[Figure | None]] | None:
     Cells are the figures at the end of the line separated only by spaces or currency signs; a
     dash standing alone is an empty cell (None). Offsets are into `line`.
     """
-    figures = [f for f in parse_figures(line)]
+    figures = [part for f in parse_figures(line) for part in _split_dash_range(line, f)]
     cells: list[Figure | None] = []
     boundary = len(line.rstrip())
     for f in reversed(figures):
@@ -116,6 +116,30 @@ def row_cells(line: str) -> tuple[int, list[Figure | None]] | None:
     ):
         return None
     return boundary, cells
+
+
+def _split_dash_range(line: str, fig: Figure) -> list[Figure]:
+    """A "range" whose dash stands alone between two numbers in a row ("506,446 — 824,092")
+    is two cells with an empty one between them; other figures are kept whole."""
+    if fig.low is None or fig.kind in TIME_KINDS or not _DASH_CELL.search(fig.text):
+        return [fig]
+    dash = _DASH_CELL.search(fig.text)
+    assert dash is not None
+    left = fig.text[: dash.start()].rstrip()
+    right_at = (
+        fig.start
+        + dash.end()
+        + (len(fig.text[dash.end() :]) - len(fig.text[dash.end() :].lstrip()))
+    )
+    parts_left = [f for f in parse_figures(left) if f.end == len(left)]
+    parts_right = parse_figures(line[right_at : fig.end])
+    if len(parts_left) != 1 or len(parts_right) != 1 or parts_right[0].start != 0:
+        return [fig]
+    a = replace(
+        parts_left[0], start=fig.start + parts_left[0].start, end=fig.start + parts_left[0].end
+    )
+    b = replace(parts_right[0], start=right_at, end=right_at + parts_right[0].end)
+    return [a, b]
 
 
 def _header_periods(line: str) -> list[Figure] | None:
