@@ -323,6 +323,19 @@ class ReportIndex(ABC):
         store keeps the chunks' tokens; None when `bot.lexical` must tokenise the texts."""
         return None
 
+    def bm25_of_words(
+        self,
+        words: list[list[str]],
+        limit: int,
+        allowed: Collection[int] | None,
+        avgdl: float,
+    ) -> list[tuple[int, float]] | None:
+        """BM25 computed inside the store, best first, over every chunk holding a term of
+        `words` (one list of index terms per query word: a word, or a prefix's terms); each
+        word's document frequency is counted among those chunks. None when the store cannot
+        (only when not `has_fts5`): `bot.lexical` then scores the candidates itself."""
+        return None
+
     def document_cached(self, doc_id: str) -> dict[str, Any]:
         """`document()` memoised for the life of this (immutable) generation."""
         key = f"doc:{doc_id}"

@@ -71,16 +71,32 @@ def _fts_bm25(
     if index.has_fts5:
         return index.fts_bm25(" OR ".join(parts), limit, allowed)
     terms: set[str] = set()
+    words: list[list[str]] = []  # each part's index terms
+    one_word = True  # every part is one word (or a prefix): the store may score them itself
     for part in parts:
         stems = _part_terms(part)
         if part.endswith("*") and len(stems) == 1:
-            terms |= {t for t, _ in prefix_terms(index, stems[0])}
+            expanded = [t for t, _ in prefix_terms(index, stems[0])]
+            terms |= set(expanded)
         elif stems:
             terms.add(stems[0])  # a phrase's rows all hold its first term
-    pool = index.lexical_candidates(sorted(terms), allowed)
+            expanded = stems[:1]
+        else:
+            expanded = []
+        words.append(expanded)
+        one_word = one_word and len(stems) <= 1
+    if one_word:
+        scored = index.bm25_of_words(words, limit, allowed, avg_tokens(index))
+        if scored is not None:
+            return scored
+    pool = index.lexical_candidates(sorted(terms), None)
     # The pool is every row that can match, so each part's rows are counted in it: the exact
-    # document frequency FTS5 uses (for prefixes and phrases too), not `part_df`'s bound.
-    return _rescore(index, dict.fromkeys(parts, 0), pool, count_df=True)[:limit]
+    # document frequency FTS5 uses (for prefixes and phrases too), not `part_df`'s bound;
+    # counted over the whole index, as FTS5 does, before `allowed` keeps some rows.
+    scored = _rescore(index, dict.fromkeys(parts, 0), pool, count_df=True)
+    if allowed is not None:
+        scored = [(c, x) for c, x in scored if c in allowed]
+    return scored[:limit]
 
 
 def within_budget(costs: dict[str, int]) -> list[str]:

@@ -111,6 +111,7 @@ def test_backends_rank_alike(corpus_index, pg_corpus, budget, monkeypatch):
     if budget is not None:
         monkeypatch.setattr(lexical, "LEXICAL_BUDGET", budget)
     assert pg_corpus.chunk_count == corpus_index.chunk_count
+    restricted = 0
     for question in (
         QUESTION,
         "What does Argentina want to become?",
@@ -128,6 +129,16 @@ def test_backends_rank_alike(corpus_index, pg_corpus, budget, monkeypatch):
         b = lexical.search(pg_corpus, question, 10, also=also)
         assert [c for c, _ in a] == [c for c, _ in b], question
         assert np.allclose([x for _, x in a], [x for _, x in b], rtol=1e-9)
+        # Restricted to one document (PostgreSQL scores inside the database, SQLite in FTS5).
+        for doc in _doc_ids(corpus_index):
+            allowed = corpus_index.filter_chunk_ids(SearchFilter(doc_ids=(doc,)))
+            a = lexical.search(corpus_index, question, 10, allowed=allowed)
+            b = lexical.search(pg_corpus, question, 10, allowed=allowed)
+            assert all(c in allowed for c, _ in a), question
+            assert [c for c, _ in a] == [c for c, _ in b], question
+            assert np.allclose([x for _, x in a], [x for _, x in b], rtol=1e-9)
+            restricted += len(a)
+    assert restricted  # some questions match within a single document
     for question in (QUESTION, "What does Argentina want to become?"):
         sqlite_hits = [(h.doc_id, h.chunk_id) for h in search(corpus_index, question, limit=5)]
         pg_hits = [(h.doc_id, h.chunk_id) for h in search(pg_corpus, question, limit=5)]

@@ -41,6 +41,7 @@ from bot.errors import (
     IndexMissing,
     IndexUnavailable,
 )
+from bot.lexical import BM25_B, BM25_K1
 from bot.models import Document, SearchFilter, VerifyResult
 
 log = logging.getLogger(__name__)
@@ -509,6 +510,30 @@ class PgIndex(idx.ReportIndex):
         rows = self._rows(f"SELECT id FROM chunks WHERE tokens && %s::text[]{where}", args)
         return [int(r[0]) for r in rows]
 
+    def bm25_of_words(
+        self,
+        words: list[list[str]],
+        limit: int,
+        allowed: Collection[int] | None,
+        avgdl: float,
+    ) -> list[tuple[int, float]]:
+        """The formula of `bot.lexical._rescore`, in one query: term frequencies from the stored
+        tokens (text and context together), each word's document frequency among the chunks
+        matched, chunk lengths as stored. Returns the same scores, without shipping thousands of
+        rows of positions to Python (a third of the time on SciFact)."""
+        ks = [k for k, terms in enumerate(words) for _ in terms]
+        terms = [t for ts in words for t in ts]
+        if not terms or (allowed is not None and not allowed):
+            return []
+        where, args = "", [ks, terms, sorted(set(terms)), max(self.chunk_count, 1)]
+        args += [BM25_K1, BM25_K1, BM25_B, BM25_B, avgdl]
+        if allowed is not None:
+            where = " WHERE tf.id = ANY(%s)"
+            args.append(sorted(allowed))
+        args.append(limit)
+        rows = self._rows(_BM25_SQL.format(where=where), args)
+        return [(int(cid), float(score)) for cid, score in rows]
+
     def chunk_columns(self, chunk_ids: list[int]) -> dict[int, tuple[str, str]]:
         if not chunk_ids:
             return {}
@@ -547,6 +572,36 @@ class PgIndex(idx.ReportIndex):
             return {}
         rows = self._rows("SELECT id, ntokens FROM chunks WHERE id = ANY(%s)", [list(chunk_ids)])
         return {int(cid): int(n) for cid, n in rows}
+
+
+# BM25 as `bot.lexical._rescore` computes it (FTS5's formula and floors), in SQL: each query
+# word is a part `k` with its index terms; a chunk's frequency of a word is its tokens among
+# those terms; a word's document frequency is the chunks matched that hold it, in the whole
+# index as FTS5 counts it, even when only some chunks are ranked (`{where}`).
+_BM25_SQL = """
+WITH parts(k, term) AS (SELECT * FROM unnest(%s::int[], %s::text[])),
+matched AS MATERIALIZED (  -- term by term through the GIN index: one `&&` of a long list of
+    SELECT DISTINCT c.id     -- terms is planned as a scan of every row
+    FROM unnest(%s::text[]) AS q(term), LATERAL (
+        SELECT id FROM chunks WHERE tokens @> ARRAY[q.term]
+    ) c
+),
+pool AS (SELECT id, ntokens, tokens FROM chunks JOIN matched USING (id)),
+tf AS (
+    SELECT p.id, p.ntokens, parts.k, count(*)::float8 AS tf
+    FROM pool p CROSS JOIN LATERAL unnest(p.tokens) AS u(term) JOIN parts ON parts.term = u.term
+    GROUP BY p.id, p.ntokens, parts.k
+),
+idf AS (
+    SELECT k, ln(greatest((%s - count(*) + 0.5) / (count(*) + 0.5), 1e-12)) AS idf
+    FROM tf GROUP BY k
+)
+SELECT tf.id, sum(
+    CASE WHEN idf.idf > 0 THEN idf.idf ELSE 1e-6 END
+    * ((tf.tf * (%s + 1)) / (tf.tf + %s * (1 - %s + %s * tf.ntokens / %s)))
+) AS score
+FROM tf JOIN idf USING (k){where} GROUP BY tf.id ORDER BY score DESC, tf.id LIMIT %s
+"""
 
 
 # --- ingest ------------------------------------------------------------------------------
