@@ -365,3 +365,31 @@ def test_hnsw_above_the_threshold(pg_url, hash_embedder, monkeypatch):
     allowed = np.array(sorted(index.filter_chunk_ids(SearchFilter(doc_ids=(doc,)))))
     _, only = index.dense_search(q, 3, allowed)
     assert len(only) == min(3, len(allowed)) and set(only.tolist()) <= set(allowed.tolist())
+
+
+def test_buffered_rows_of_a_failed_document_are_dropped(pg_url):
+    """PostgreSQL staging sends chunks in batches: a document whose writes fail takes its
+    buffered chunks and figures with it, and the documents before it keep theirs."""
+    from bot.backends.pg_staging import PgStaging
+
+    def chunk(doc_id: str) -> dict:
+        text = "Exports grew 5%."
+        return {"doc_id": doc_id, "ordinal": 0, "text": text, "start": 0, "end": 16, "context": ""}
+
+    staging = PgStaging(pg_url)
+    with staging.locked():
+        staging.stage(copy_live=False)
+        with staging.transaction():
+            staging.insert_document({"id": "kept", "source": "kept.txt"})
+            kept = staging.insert_chunk(chunk("kept"))
+            staging.insert_figures([{"chunk_id": kept, "doc_id": "kept", "text": "5%"}])
+        with pytest.raises(RuntimeError), staging.transaction():
+            staging.insert_document({"id": "failed", "source": "failed.txt"})
+            failed = staging.insert_chunk(chunk("failed"))
+            staging.insert_figures([{"chunk_id": failed, "doc_id": "failed", "text": "5%"}])
+            raise RuntimeError("the embedding of this document failed")
+        assert staging.has_document("kept") and not staging.has_document("failed")
+        rows = staging._query("SELECT doc_id FROM chunks ORDER BY id")  # sends the buffer first
+        figures = staging._query("SELECT doc_id FROM figures")
+        staging.discard()
+    assert rows == [("kept",)] and figures == [("kept",)]

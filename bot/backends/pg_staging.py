@@ -47,6 +47,7 @@ from bot.errors import (
 from bot.staging import Staging, _versions
 
 log = logging.getLogger(__name__)
+FLUSH_ROWS = 2_000  # chunks buffered before one COPY sends them (see `PgStaging.transaction`)
 
 
 def _copy_vectors(conn: psycopg.Connection, table: str, ids: list[int], vecs: np.ndarray) -> None:
@@ -86,7 +87,7 @@ class PgStaging(Staging):
         self._live: str | None = None
         self._dim: int | None = None
         self._next_id = 1
-        self._chunks: list[dict[str, Any]] = []  # buffered until the document's transaction ends
+        self._chunks: list[dict[str, Any]] = []  # buffered: see `transaction`
         self._figures: list[dict[str, Any]] = []
         self._published = False
         self._staged = False
@@ -191,9 +192,21 @@ class PgStaging(Staging):
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
-        with self.conn.transaction():
-            yield
-            self._flush()
+        """One document's writes. Its chunks and figures join the buffer, sent by COPY once it
+        holds FLUSH_ROWS chunks (or a query needs them): a COPY per document was a third of a
+        PostgreSQL ingest. The staged schema is private until `publish`, so rows still in the
+        buffer when an ingest dies are lost with the schema; a document whose writes fail
+        leaves nothing behind, in the buffer or the database."""
+        marks = len(self._chunks), len(self._figures)
+        try:
+            with self.conn.transaction():
+                yield
+        except BaseException:
+            del self._chunks[marks[0] :], self._figures[marks[1] :]
+            raise
+        if len(self._chunks) >= FLUSH_ROWS:
+            with self.conn.transaction():
+                self._flush()
 
     def _flush(self) -> None:
         if self._chunks:
@@ -221,15 +234,19 @@ class PgStaging(Staging):
             self._figures = []
 
     def _query(self, sql: str, args: Any = ()) -> list[tuple[Any, ...]]:
+        """A query that may read chunks or figures: the buffered ones are sent first."""
         self._flush()
         return self.conn.execute(sql, args).fetchall()
 
+    def _documents_query(self, sql: str, args: Any = ()) -> list[tuple[Any, ...]]:
+        """A query of the documents table alone (written at once, never buffered)."""
+        return self.conn.execute(sql, args).fetchall()
+
     def has_document(self, doc_id: str) -> bool:
-        return bool(self._query("SELECT 1 FROM documents WHERE id = %s", [doc_id]))
+        return bool(self._documents_query("SELECT 1 FROM documents WHERE id = %s", [doc_id]))
 
     def find_document(self, *, doc_id: str = "", source: str = "") -> dict[str, Any] | None:
         column, value = ("id", doc_id) if doc_id else ("source", source)
-        self._flush()
         cur = self.conn.execute(f"SELECT * FROM documents WHERE {column} = %s LIMIT 1", [value])
         row = cur.fetchone()
         if row is None:
@@ -237,13 +254,13 @@ class PgStaging(Staging):
         return dict(zip([d.name for d in cur.description or ()], row, strict=True))
 
     def document_with_hash(self, content_hash: str) -> str | None:
-        rows = self._query(
+        rows = self._documents_query(
             "SELECT id FROM documents WHERE content_hash = %s LIMIT 1", [content_hash]
         )
         return rows[0][0] if rows else None
 
     def document_sources(self) -> list[tuple[str, str]]:
-        return [(r[0], r[1]) for r in self._query("SELECT id, source FROM documents")]
+        return [(r[0], r[1]) for r in self._documents_query("SELECT id, source FROM documents")]
 
     def insert_document(self, row: dict[str, Any]) -> None:
         self.conn.execute(
