@@ -580,17 +580,15 @@ class PgIndex(idx.ReportIndex):
 # index as FTS5 counts it, even when only some chunks are ranked (`{where}`).
 _BM25_SQL = """
 WITH parts(k, term) AS (SELECT * FROM unnest(%s::int[], %s::text[])),
-matched AS MATERIALIZED (  -- term by term through the GIN index: one `&&` of a long list of
-    SELECT DISTINCT c.id     -- terms is planned as a scan of every row
-    FROM unnest(%s::text[]) AS q(term), LATERAL (
-        SELECT id FROM chunks WHERE tokens @> ARRAY[q.term]
-    ) c
+hits AS MATERIALIZED (  -- term by term through the GIN index: one `&&` of a long list of terms
+    SELECT q.term, c.id     -- is planned as a scan of every row
+    FROM unnest(%s::text[]) AS q(term),
+    LATERAL (SELECT id FROM chunks WHERE tokens @> ARRAY[q.term]) c
 ),
-pool AS (SELECT id, ntokens, tokens FROM chunks JOIN matched USING (id)),
-tf AS (
-    SELECT p.id, p.ntokens, parts.k, count(*)::float8 AS tf
-    FROM pool p CROSS JOIN LATERAL unnest(p.tokens) AS u(term) JOIN parts ON parts.term = u.term
-    GROUP BY p.id, p.ntokens, parts.k
+tf AS (  -- a row holds few of the terms: count those, not every token of the row
+    SELECT h.id, p.k, c.ntokens, sum(cardinality(array_positions(c.tokens, h.term)))::float8 AS tf
+    FROM hits h JOIN chunks c USING (id) JOIN parts p ON p.term = h.term
+    GROUP BY h.id, p.k, c.ntokens
 ),
 idf AS (
     SELECT k, ln(greatest((%s - count(*) + 0.5) / (count(*) + 0.5), 1e-12)) AS idf
