@@ -243,11 +243,11 @@ def _guard_contradiction(
     claim_words: list[tuple[str, int, int]],
     claim_head: str | None,
 ) -> bool:
-    """Keep a contradiction only if nothing weakens it (False when its subject is weak): the report's figure is a level when the
+    """Keep a contradiction only if nothing weakens it: the report's figure is a level when the
     claim's is ("a $311.5 million increase" is not an expense), a table row's label says no more
     than the claim (`LABEL_COVERAGE`), and no other figure the reports give for the subject, for
     the same period or one not stated, agrees with the claim (then the reports give both:
-    `conflicting`)."""
+    `conflicting`). False when the candidate's subject is what weakened it (`weak_subject`)."""
     cand = check_.candidate
     assert cand is not None
     weak = is_change(cand.head) and not is_change(claim_head)
