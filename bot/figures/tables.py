@@ -87,7 +87,7 @@ def row_cells(line: str) -> tuple[int, list[Figure | None]] | None:
     Cells are the figures at the end of the line separated only by spaces or currency signs; a
     dash standing alone is an empty cell (None). Offsets are into `line`.
     """
-    figures = [part for f in parse_figures(line) for part in _split_dash_range(line, f)]
+    figures = [part for f in parse_figures(line) for part in _split_dash_range(f)]
     cells: list[Figure | None] = []
     boundary = len(line.rstrip())
     for f in reversed(figures):
@@ -118,28 +118,20 @@ def row_cells(line: str) -> tuple[int, list[Figure | None]] | None:
     return boundary, cells
 
 
-def _split_dash_range(line: str, fig: Figure) -> list[Figure]:
+def _split_dash_range(fig: Figure) -> list[Figure]:
     """A "range" whose dash stands alone between two numbers in a row ("506,446 — 824,092")
     is two cells with an empty one between them; other figures are kept whole."""
-    if fig.low is None or fig.kind in TIME_KINDS or not _DASH_CELL.search(fig.text):
+    dash = None if fig.low is None or fig.kind in TIME_KINDS else _DASH_CELL.search(fig.text)
+    if dash is None:
         return [fig]
-    dash = _DASH_CELL.search(fig.text)
-    assert dash is not None
-    left = fig.text[: dash.start()].rstrip()
-    right_at = (
-        fig.start
-        + dash.end()
-        + (len(fig.text[dash.end() :]) - len(fig.text[dash.end() :].lstrip()))
-    )
-    parts_left = [f for f in parse_figures(left) if f.end == len(left)]
-    parts_right = parse_figures(line[right_at : fig.end])
-    if len(parts_left) != 1 or len(parts_right) != 1 or parts_right[0].start != 0:
+    left, right = parse_figures(fig.text[: dash.start()]), parse_figures(fig.text[dash.end() :])
+    if len(left) != 1 or len(right) != 1:
         return [fig]
-    a = replace(
-        parts_left[0], start=fig.start + parts_left[0].start, end=fig.start + parts_left[0].end
-    )
-    b = replace(parts_right[0], start=right_at, end=right_at + parts_right[0].end)
-    return [a, b]
+    at = fig.start + dash.end()
+    return [
+        replace(left[0], start=fig.start + left[0].start, end=fig.start + left[0].end),
+        replace(right[0], start=at + right[0].start, end=at + right[0].end),
+    ]
 
 
 def _header_periods(line: str) -> list[Figure] | None:
@@ -238,7 +230,7 @@ def read_row(text: str, start: int, end: int, limit: int = 0) -> list[TableFigur
                 figure=fig,
                 label=label,
                 period=period,
-                aligned=bool(aligned_cell)
+                aligned=aligned_cell
                 or row_period is not None
                 or (periods is None and group is not None),
                 header="\n".join(header_lines),
